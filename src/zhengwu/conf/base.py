@@ -1,0 +1,156 @@
+"""All settings. Values come from ``ZHENGWU_*`` variables through ``env`` only."""
+
+from pathlib import Path
+
+from django.core.exceptions import ImproperlyConfigured
+
+from .env import as_bool, as_database, as_int, as_list, env
+
+SRC_DIR = Path(__file__).resolve().parent.parent
+BASE_DIR = SRC_DIR.parent.parent
+VAR_DIR = Path(env("VAR_DIR", default=str(BASE_DIR / "var")))
+
+DEBUG = env("DEBUG", default=False, cast=as_bool)
+_DEV_SECRET = "insecure-development-key-only-for-debug"  # noqa: S105
+SECRET_KEY = env("SECRET_KEY", default=_DEV_SECRET if DEBUG else None)
+if not DEBUG and SECRET_KEY == _DEV_SECRET:
+    raise ImproperlyConfigured("ZHENGWU_SECRET_KEY must be set when DEBUG is off")
+ALLOWED_HOSTS = env("ALLOWED_HOSTS", default=["127.0.0.1", "localhost"], cast=as_list)
+CSRF_TRUSTED_ORIGINS = env("CSRF_TRUSTED_ORIGINS", default=[], cast=as_list)
+
+DATABASES = {
+    "default": env(
+        "DATABASE_URL",
+        default=f"sqlite:///{VAR_DIR / 'zhengwu.sqlite3'}",
+        cast=as_database,
+    )
+}
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "django_tasks_db",
+    "zhengwu.core",
+    "zhengwu.identity",
+    "zhengwu.catalog",
+    "zhengwu.portal",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "django.middleware.csp.ContentSecurityPolicyMiddleware",
+    "zhengwu.core.middleware.RequestContextMiddleware",
+]
+
+ROOT_URLCONF = "zhengwu.urls"
+WSGI_APPLICATION = "zhengwu.wsgi.application"
+ASGI_APPLICATION = "zhengwu.asgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [SRC_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.template.context_processors.i18n",
+                "django.template.context_processors.csp",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    }
+]
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+]
+PASSWORD_HASHERS = [
+    "django.contrib.auth.hashers.Argon2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+]
+LOGIN_URL = "portal:login"
+LOGIN_REDIRECT_URL = "portal:workbench"
+LOGOUT_REDIRECT_URL = "portal:home"
+
+LANGUAGE_CODE = "zh-hans"
+LANGUAGES = [("zh-hans", "简体中文"), ("en", "English")]
+LOCALE_PATHS = [SRC_DIR / "locale"]
+TIME_ZONE = "Asia/Shanghai"
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "/static/"
+STATIC_ROOT = VAR_DIR / "static"
+STATICFILES_DIRS = [SRC_DIR / "static"]
+MEDIA_ROOT = Path(env("MEDIA_ROOT", default=str(VAR_DIR / "media")))
+# Attachments are served through a view that checks access, never from MEDIA_URL.
+MEDIA_URL = None
+FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
+DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+ZHENGWU_ATTACHMENT_MAX_BYTES = env(
+    "ATTACHMENT_MAX_BYTES", default=10 * 1024 * 1024, cast=as_int
+)
+ZHENGWU_IMPORT_MAX_BYTES = env(
+    "IMPORT_MAX_BYTES", default=20 * 1024 * 1024, cast=as_int
+)
+
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        "BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"
+        if not DEBUG
+        else "django.contrib.staticfiles.storage.StaticFilesStorage"
+    },
+}
+
+TASKS = {
+    "default": {
+        "BACKEND": env("TASK_BACKEND", default="django_tasks_db.DatabaseBackend"),
+        "QUEUES": ["default"],
+    }
+}
+
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_AGE = env("SESSION_AGE_SECONDS", default=30 * 60, cast=as_int)
+SESSION_SAVE_EVERY_REQUEST = True
+CSRF_COOKIE_HTTPONLY = False
+SECURE_CONTENT_TYPE_NOSNIFF = True
+X_FRAME_OPTIONS = "DENY"
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CSP = {
+    "default-src": ["'self'"],
+    "img-src": ["'self'", "data:"],
+    "script-src": ["'self'"],
+    "style-src": ["'self'"],
+    "frame-ancestors": ["'none'"],
+    "form-action": ["'self'"],
+}
+
+# Province this deployment serves (GB/T 2260 code) and its catalogue prefix (§1.2).
+ZHENGWU_PROVINCE_CODE = env("PROVINCE_CODE", default="210000")
+ZHENGWU_CATALOG_PREFIX = env("CATALOG_PREFIX", default=ZHENGWU_PROVINCE_CODE[:2])
+ZHENGWU_AUDIT_SEAL_SECONDS = env("AUDIT_SEAL_SECONDS", default=5, cast=as_int)
+ZHENGWU_API_PAGE_SIZE_MAX = 100
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
+}

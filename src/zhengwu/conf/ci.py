@@ -1,0 +1,17 @@
+"""Settings for the test suite: fast hashing, debug off, a fixed test key."""
+
+import os
+
+os.environ.setdefault("ZHENGWU_DEBUG", "false")
+os.environ.setdefault("ZHENGWU_SECRET_KEY", "test-only-secret-key-not-for-production")
+os.environ.setdefault("ZHENGWU_ALLOWED_HOSTS", "testserver,127.0.0.1,localhost")
+
+from .base import *  # noqa: E402, F403
+
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+STORAGES["staticfiles"] = {  # noqa: F405
+    "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
+}
+TASKS = {
+    "default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}
+}
