@@ -30,13 +30,13 @@ class DomainError(Exception):
         return {"code": self.code, "message": self.message, "fields": self.fields}
 
 
-class NotFound(DomainError):
+class NotFoundError(DomainError):
     status = 404
 
 
-class PermissionDenied(DomainError):
+class PermissionDeniedError(DomainError):
     status = 403
 
 
-class Conflict(DomainError):
+class ConflictError(DomainError):
     status = 409

@@ -162,6 +162,9 @@ class AuditChainHead(models.Model):
     class Meta:
         verbose_name = _("审计链头")
 
+    def __str__(self) -> str:
+        return f"audit chain at {self.last_seq}"
+
 
 class CalendarYear(BaseModel):
     """A year of the working-day calendar. Only a year marked complete is used for
