@@ -5,7 +5,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run test test-browser lint check-imports openapi check-openapi bench setup demo clean
+.PHONY: run test browser-deps lint check-imports openapi check-openapi bench setup demo clean
 
 $(PY):
 	@py=$$(command -v python$(PYTHON_VERSION) || true); \
@@ -32,11 +32,17 @@ run: demo
 	@$(PY) manage.py demo_logins
 	$(VENV)/bin/honcho start -f Procfile
 
-test: $(STAMP)
-	$(PY) -m pytest -m "not browser" $(PYTEST_ARGS)
+# The browser tests drive Debian's Chromium and need CJK fonts to render Chinese.
+browser-deps:
+	@if [ ! -x /usr/bin/chromium ] || ! fc-list 2>/dev/null | grep -qi "noto sans cjk"; then \
+		if [ "$$(id -u)" = 0 ]; then \
+			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+				--no-install-recommends chromium fonts-noto-cjk fonts-wqy-microhei >/dev/null; \
+		else echo "install chromium and fonts-noto-cjk (as root) for the browser tests"; exit 1; fi; \
+	fi
 
-test-browser: $(STAMP)
-	DJANGO_ALLOW_ASYNC_UNSAFE=true $(PY) -m pytest -m browser $(PYTEST_ARGS)
+test: $(STAMP) browser-deps
+	DJANGO_ALLOW_ASYNC_UNSAFE=true $(PY) -m pytest $(PYTEST_ARGS)
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
