@@ -1,8 +1,8 @@
 import datetime
 
-import pytest
-
 from django.utils import timezone
+
+import pytest
 
 from zhengwu.catalog import services
 from zhengwu.catalog.codes import is_valid_implementation_code
