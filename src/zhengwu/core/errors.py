@@ -2,6 +2,8 @@
 
 from typing import Any
 
+from django.core.exceptions import ValidationError
+
 
 class DomainError(Exception):
     """A refused request. ``code`` is stable (``"catalog.code_taken"``); ``message``
@@ -40,3 +42,18 @@ class PermissionDeniedError(DomainError):
 
 class ConflictError(DomainError):
     status = 409
+
+
+def domain_error_from_validation(
+    error: ValidationError, *, code: str, message: str
+) -> DomainError:
+    """Turn a model's ``full_clean`` error into a DomainError that keeps every
+    field's reasons, so the API and the pages show which field is wrong and why."""
+    if hasattr(error, "error_dict"):
+        fields = {
+            field: [str(reason) for reason in reasons]
+            for field, reasons in error.message_dict.items()
+        }
+    else:
+        fields = {"__all__": [str(reason) for reason in error.messages]}
+    return DomainError(code, message, fields=fields)

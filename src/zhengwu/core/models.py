@@ -2,6 +2,8 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from .validators import validate_uscc
+
 
 class BaseModel(models.Model):
     created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
@@ -60,7 +62,9 @@ class OrganisationLevel(models.IntegerChoices):
 class Organisation(BaseModel):
     """A department or other body that implements service items (实施主体)."""
 
-    credit_code = models.CharField(_("统一社会信用代码"), max_length=18, unique=True)
+    credit_code = models.CharField(
+        _("统一社会信用代码"), max_length=18, unique=True, validators=[validate_uscc]
+    )
     name = models.CharField(_("名称"), max_length=100)
     short_name = models.CharField(_("简称"), max_length=50, blank=True)
     level = models.PositiveSmallIntegerField(
@@ -109,7 +113,10 @@ class AuditEvent(models.Model):
     Writers only insert (``content_hash`` is computed at insertion, no lock). A sealer
     then links unsealed records into one chain in insertion order: it sets ``seq``,
     ``prev_hash`` and ``chain_hash`` so every sealed record carries the hash of the
-    previous one. Database triggers refuse deletes and any update other than sealing.
+    previous one. Database triggers refuse deletes and any update other than sealing
+    (migration ``0003_auditevent_append_only_triggers``). On SQLite a migration that
+    rebuilds this table drops its triggers: such a migration must install them again
+    (``test_audit`` checks they exist).
     """
 
     occurred_at = models.DateTimeField(_("时间"), db_index=True)
@@ -168,7 +175,7 @@ class AuditChainHead(models.Model):
 
 class CalendarYear(BaseModel):
     """A year of the working-day calendar. Only a year marked complete is used for
-    computing: any date in another year raises ``CalendarYearUnknown``."""
+    computing: any date in another year raises ``CalendarYearUnknownError``."""
 
     year = models.PositiveSmallIntegerField(_("年份"), unique=True)
     is_complete = models.BooleanField(_("已完整录入"), default=False)
