@@ -113,7 +113,7 @@ class CalendarYearAdmin(admin.ModelAdmin):
     ) -> None:
         if obj.is_complete:
             saved = services.calendar_year_mark_complete(
-                year=obj.year, source=obj.source, acting_user=request.user
+                year=obj.year, source=obj.source or None, acting_user=request.user
             )
         else:
             saved = services.calendar_year_mark_incomplete(

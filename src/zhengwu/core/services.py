@@ -320,12 +320,12 @@ def organisation_update(
     if "division" in changes:
         changes["division"] = _division_from(changes["division"])
     current = Organisation.objects.select_for_update().get(pk=organisation.pk)
-    values = {
-        (f"{name}_id" if name in {"division", "parent"} else name): (
-            value.pk if name in {"division", "parent"} and value is not None else value
-        )
-        for name, value in changes.items()
-    }
+    values: dict[str, Any] = {}
+    for name, value in changes.items():
+        if name in {"division", "parent"}:
+            values[f"{name}_id"] = value.pk if value is not None else None
+        else:
+            values[name] = value
     changed = _changed_fields(current, values)
     if not changed:
         return current
