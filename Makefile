@@ -49,7 +49,7 @@ lint: $(STAMP)
 	$(VENV)/bin/ruff format --check .
 
 check-imports: $(STAMP)
-	cd src && ../$(VENV)/bin/lint-imports --config ../pyproject.toml
+	cd src && ../$(VENV)/bin/lint-imports ../pyproject.toml
 
 openapi: $(STAMP)
 	ZHENGWU_DEBUG=true $(PY) manage.py export_openapi > docs/openapi/v1.json

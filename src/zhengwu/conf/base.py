@@ -12,7 +12,7 @@ VAR_DIR = Path(env("VAR_DIR", default=str(BASE_DIR / "var")))
 
 DEBUG = env("DEBUG", default=False, cast=as_bool)
 _DEV_SECRET = "insecure-development-key-only-for-debug"  # noqa: S105
-SECRET_KEY = env("SECRET_KEY", default=_DEV_SECRET if DEBUG else None)
+SECRET_KEY = env("SECRET_KEY", default=_DEV_SECRET) if DEBUG else env("SECRET_KEY")
 if not DEBUG and SECRET_KEY == _DEV_SECRET:
     raise ImproperlyConfigured("ZHENGWU_SECRET_KEY must be set when DEBUG is off")
 ALLOWED_HOSTS = env("ALLOWED_HOSTS", default=["127.0.0.1", "localhost"], cast=as_list)

@@ -84,7 +84,7 @@ def as_database(raw: str) -> dict[str, Any]:
     if parts.scheme == "sqlite":
         path = unquote(parts.path)
         if raw.startswith("sqlite:////"):
-            name = path
+            name = "/" + path.lstrip("/")
         else:
             name = path.lstrip("/")
         if not name:

@@ -7,8 +7,15 @@ from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 
 from .constants import StaffRole
 from .models import StaffMembership
+from .services import membership_grant, membership_revoke
 
-__all__ = ["StaffRole", "StaffScope", "staff_scope"]
+__all__ = [
+    "StaffRole",
+    "StaffScope",
+    "membership_grant",
+    "membership_revoke",
+    "staff_scope",
+]
 
 
 @dataclass(frozen=True)

@@ -90,11 +90,6 @@ def test_sqlite_url_relative_path():
     assert as_database("sqlite:///var/db.sqlite3")["NAME"] == "var/db.sqlite3"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="as_database keeps urlsplit's '//tmp/...' path for sqlite:////; Linux "
-    "reads '//tmp' as '/tmp', so it works, but the name is not the path given",
-)
 def test_sqlite_url_absolute_path():
     assert as_database("sqlite:////srv/db.sqlite3")["NAME"] == "/srv/db.sqlite3"
 
@@ -126,11 +121,6 @@ def _import_settings(**variables: str) -> subprocess.CompletedProcess[str]:
     )
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="conf/base.py passes default=None outside debug, which env() returns "
-    "instead of raising; the missing key then only fails on first use",
-)
 def test_secret_key_is_required_outside_debug():
     # when the settings load with debug off and no secret key
     result = _import_settings(ZHENGWU_DEBUG="false")
