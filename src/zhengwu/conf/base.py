@@ -97,6 +97,8 @@ USE_TZ = True
 
 STATIC_URL = "/static/"
 STATIC_ROOT = VAR_DIR / "static"
+# Serve app static files straight from the finders under make run (no collectstatic).
+WHITENOISE_USE_FINDERS = DEBUG
 STATICFILES_DIRS = [SRC_DIR / "static"]
 MEDIA_ROOT = Path(env("MEDIA_ROOT", default=str(VAR_DIR / "media")))
 # Attachments are served through a view that checks access, never from MEDIA_URL.
