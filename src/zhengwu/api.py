@@ -4,6 +4,7 @@ Errors are ``{"code": str, "message": str, "fields": {field: [reason, ...]}}``: 
 is stable for machines, the message Chinese for people.
 """
 
+from django.core.exceptions import RequestDataTooBig
 from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
 
@@ -12,7 +13,7 @@ from ninja.errors import AuthenticationError, HttpError, ValidationError
 
 from zhengwu.catalog.api import router as catalog_router
 from zhengwu.core.api import router as core_router
-from zhengwu.core.errors import DomainError
+from zhengwu.core.errors import DomainError, pydantic_fields
 
 api = NinjaAPI(
     title="zhengwu API",
@@ -22,19 +23,6 @@ api = NinjaAPI(
 )
 api.add_router("/core/", core_router)
 api.add_router("/catalog/", catalog_router)
-
-
-def _fields_from_ninja(errors: list[dict]) -> dict[str, list[str]]:
-    fields: dict[str, list[str]] = {}
-    for error in errors:
-        location = [
-            str(part)
-            for part in error.get("loc", ())
-            if part not in {"body", "query", "path", "payload"}
-        ]
-        key = ".".join(location) or "__all__"
-        fields.setdefault(key, []).append(str(error.get("msg", "")))
-    return fields
 
 
 @api.exception_handler(DomainError)
@@ -47,7 +35,7 @@ def on_validation_error(request: HttpRequest, error: ValidationError) -> HttpRes
     body = {
         "code": "request.invalid",
         "message": _("请求内容不符合要求，请检查标出的字段。"),
-        "fields": _fields_from_ninja(error.errors),
+        "fields": pydantic_fields(list(error.errors)),
     }
     return api.create_response(request, body, status=422)
 
@@ -58,7 +46,25 @@ def on_authentication_error(request: HttpRequest, error: Exception) -> HttpRespo
     return api.create_response(request, body, status=401)
 
 
+_HTTP_MESSAGES = {
+    400: ("request.malformed", "请求格式错误，无法解析请求内容。"),
+    403: ("auth.forbidden", "您无权执行此操作。"),
+    404: ("http.404", "请求的资源不存在。"),
+    405: ("http.405", "不支持该请求方法。"),
+    413: ("request.too_large", "请求内容过大。"),
+}
+
+
 @api.exception_handler(HttpError)
 def on_http_error(request: HttpRequest, error: HttpError) -> HttpResponse:
-    body = {"code": f"http.{error.status_code}", "message": str(error), "fields": {}}
+    code, message = _HTTP_MESSAGES.get(
+        error.status_code, (f"http.{error.status_code}", str(error))
+    )
+    body = {"code": code, "message": _(message), "fields": {}}
     return api.create_response(request, body, status=error.status_code)
+
+
+@api.exception_handler(RequestDataTooBig)
+def on_request_too_big(request: HttpRequest, error: Exception) -> HttpResponse:
+    body = {"code": "request.too_large", "message": _("请求内容过大。"), "fields": {}}
+    return api.create_response(request, body, status=413)

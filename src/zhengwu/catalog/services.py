@@ -15,6 +15,7 @@ from pydantic import ValidationError as PydanticValidationError
 
 from zhengwu.core import audit
 from zhengwu.core.crypto import sm3_hex
+from zhengwu.core.errors import pydantic_fields
 from zhengwu.core.models import Organisation
 from zhengwu.identity.facade import staff_scope
 
@@ -58,40 +59,6 @@ def _require_editor(user: User, organisation_id: int) -> None:
 
 
 # --- guide validation --------------------------------------------------------
-
-
-def pydantic_fields(error: PydanticValidationError) -> dict[str, list[str]]:
-    """Field path → Chinese reasons, from a pydantic validation error."""
-    fields: dict[str, list[str]] = {}
-    for item in error.errors():
-        path = ".".join(str(part) for part in item["loc"]) or "__all__"
-        fields.setdefault(path, []).append(_translate_pydantic(item))
-    return fields
-
-
-def _translate_pydantic(item: dict[str, Any]) -> str:
-    kind = item.get("type", "")
-    context = item.get("ctx") or {}
-    messages = {
-        "missing": _("必填。"),
-        "string_too_short": _("不能为空。"),
-        "string_too_long": _("不能超过%(n)s个字符。")
-        % {"n": context.get("max_length")},
-        "int_parsing": _("应为整数。"),
-        "int_type": _("应为整数。"),
-        "bool_parsing": _("应为“是”或“否”。"),
-        "bool_type": _("应为“是”或“否”。"),
-        "greater_than_equal": _("不能小于%(n)s。") % {"n": context.get("ge")},
-        "less_than_equal": _("不能大于%(n)s。") % {"n": context.get("le")},
-        "literal_error": _("取值应为：%(values)s。")
-        % {"values": context.get("expected")},
-        "extra_forbidden": _("不是办事指南的字段。"),
-        "string_pattern_mismatch": _("格式不正确。"),
-        "list_type": _("应为列表。"),
-        "string_type": _("应为文本。"),
-        "model_type": _("格式不正确。"),
-    }
-    return messages.get(kind, _("取值无效。"))
 
 
 def parse_guide(data: dict[str, Any] | Guide) -> Guide:

@@ -111,6 +111,14 @@ ZHENGWU_ATTACHMENT_MAX_BYTES = env(
 ZHENGWU_IMPORT_MAX_BYTES = env(
     "IMPORT_MAX_BYTES", default=20 * 1024 * 1024, cast=as_int
 )
+_unpacked = env("IMPORT_MAX_UNPACKED_BYTES", default=0, cast=as_int)
+if _unpacked:  # otherwise ten times ZHENGWU_IMPORT_MAX_BYTES (catalog.transfer)
+    ZHENGWU_IMPORT_MAX_UNPACKED_BYTES = _unpacked
+ZHENGWU_IMPORT_MAX_ROWS = env("IMPORT_MAX_ROWS", default=50_000, cast=as_int)
+ZHENGWU_EXPORT_MAX_ROWS = env("EXPORT_MAX_ROWS", default=10_000, cast=as_int)
+_divisions_csv = env("DIVISIONS_CSV", default="")
+if _divisions_csv:
+    ZHENGWU_DIVISIONS_CSV = _divisions_csv
 
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},

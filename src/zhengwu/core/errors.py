@@ -3,6 +3,9 @@
 from typing import Any
 
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext as _
+
+from pydantic import ValidationError as PydanticValidationError
 
 
 class DomainError(Exception):
@@ -57,3 +60,50 @@ def domain_error_from_validation(
     else:
         fields = {"__all__": [str(reason) for reason in error.messages]}
     return DomainError(code, message, fields=fields)
+
+
+LOCATION_PREFIXES = {"body", "query", "path", "payload", "form", "file"}
+
+
+def pydantic_fields(
+    error: PydanticValidationError | list[dict[str, Any]],
+) -> dict[str, list[str]]:
+    """Field path → Chinese reasons, from a pydantic validation error."""
+    fields: dict[str, list[str]] = {}
+    items = error.errors() if isinstance(error, PydanticValidationError) else error
+    for item in items:
+        path = (
+            ".".join(
+                str(part)
+                for part in item.get("loc", ())
+                if part not in LOCATION_PREFIXES
+            )
+            or "__all__"
+        )
+        fields.setdefault(path, []).append(pydantic_reason(item))
+    return fields
+
+
+def pydantic_reason(item: dict[str, Any]) -> str:
+    kind = item.get("type", "")
+    context = item.get("ctx") or {}
+    messages = {
+        "missing": _("必填。"),
+        "string_too_short": _("不能为空。"),
+        "string_too_long": _("不能超过%(n)s个字符。")
+        % {"n": context.get("max_length")},
+        "int_parsing": _("应为整数。"),
+        "int_type": _("应为整数。"),
+        "bool_parsing": _("应为“是”或“否”。"),
+        "bool_type": _("应为“是”或“否”。"),
+        "greater_than_equal": _("不能小于%(n)s。") % {"n": context.get("ge")},
+        "less_than_equal": _("不能大于%(n)s。") % {"n": context.get("le")},
+        "literal_error": _("取值应为：%(values)s。")
+        % {"values": context.get("expected")},
+        "extra_forbidden": _("不是办事指南的字段。"),
+        "string_pattern_mismatch": _("格式不正确。"),
+        "list_type": _("应为列表。"),
+        "string_type": _("应为文本。"),
+        "model_type": _("格式不正确。"),
+    }
+    return messages.get(kind, _("取值无效。"))

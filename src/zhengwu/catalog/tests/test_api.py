@@ -519,7 +519,7 @@ def test_malformed_json_is_400(client_for):
         f"{API}/items", data="{not json", content_type="application/json"
     )
     # then
-    assert_error(response, 400, "http.400")
+    assert_error(response, 400, "request.malformed")
     assert not BaseItem.objects.exists()
 
 
