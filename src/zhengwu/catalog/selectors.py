@@ -115,7 +115,8 @@ def search_versions(
         versions = versions.filter(is_online=filters.is_online)
     if after:
         versions = versions.filter(listing_id__gt=after)
-    page = list(versions.order_by("listing_id")[: limit + 1])
+    # Result lists show the summary columns; the guide document is loaded per item page.
+    page = list(versions.defer("guide").order_by("listing_id")[: limit + 1])
     next_cursor = page[limit - 1].listing_id if len(page) > limit else None
     return page[:limit], next_cursor
 
