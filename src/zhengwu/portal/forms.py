@@ -1,0 +1,156 @@
+"""Django forms of the portal pages (search, review, import). The guide edit form is
+in ``guide_form.py``: it follows the guide schema rather than a Django form."""
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from zhengwu.catalog.constants import Audience
+
+QUERY_MAX = 100
+ONLINE_CHOICES = [("", _("不限")), ("1", _("可网上办理")), ("0", _("仅线下办理"))]
+
+
+def _no_nul(value: str) -> str:
+    return (value or "").replace("\x00", "")
+
+
+class SearchForm(forms.Form):
+    """Public search: the query may be 1–2 Chinese characters, pinyin, initials or a
+    code. Filters are optional; a bad filter value is reported next to its field."""
+
+    q = forms.CharField(
+        label=_("搜索事项"),
+        required=False,
+        max_length=QUERY_MAX,
+        error_messages={
+            "max_length": _("检索词不能超过%(limit_value)d个字符。"),
+            "null_characters_not_allowed": _("检索词含有不允许的字符。"),
+        },
+        widget=forms.TextInput(
+            attrs={
+                "type": "search",
+                "placeholder": _("事项名称、拼音、首字母或编码，例如：护照、hz"),
+                "autocomplete": "off",
+                "enterkeyhint": "search",
+            }
+        ),
+    )
+    division = forms.RegexField(
+        label=_("地区"),
+        required=False,
+        regex=r"^\d{6}$",
+        error_messages={"invalid": _("请选择列表中的地区。")},
+    )
+    audience = forms.ChoiceField(
+        label=_("服务对象"),
+        required=False,
+        choices=[("", _("不限")), *Audience.choices],
+        error_messages={"invalid_choice": _("请选择列表中的服务对象。")},
+    )
+    online = forms.ChoiceField(
+        label=_("办理方式"),
+        required=False,
+        choices=ONLINE_CHOICES,
+        error_messages={"invalid_choice": _("请选择列表中的办理方式。")},
+    )
+
+    def clean_q(self) -> str:
+        return _no_nul(self.cleaned_data.get("q", "")).strip()
+
+
+class StaffSearchForm(forms.Form):
+    q = forms.CharField(
+        label=_("事项名称、拼音或编码"),
+        required=False,
+        max_length=QUERY_MAX,
+        error_messages={"max_length": _("检索词不能超过%(limit_value)d个字符。")},
+        widget=forms.TextInput(attrs={"type": "search", "autocomplete": "off"}),
+    )
+
+
+class CommentForm(forms.Form):
+    body = forms.CharField(
+        label=_("意见"),
+        max_length=4000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        error_messages={
+            "required": _("请填写意见。"),
+            "max_length": _("意见不能超过%(limit_value)d个字符。"),
+        },
+    )
+
+
+class ReturnForm(forms.Form):
+    comment = forms.CharField(
+        label=_("退回意见"),
+        max_length=4000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        error_messages={
+            "required": _("退回时必须填写审核意见。"),
+            "max_length": _("意见不能超过%(limit_value)d个字符。"),
+        },
+    )
+
+
+DATE_ERRORS = {"invalid": _("请输入有效的日期，格式为 年-月-日，例如 2026-12-01。")}
+
+
+class PublishForm(forms.Form):
+    effective_from = forms.DateField(
+        label=_("生效日期"),
+        required=False,
+        input_formats=["%Y-%m-%d"],
+        error_messages=DATE_ERRORS,
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        help_text=_("留空为今天生效，不能早于今天。"),
+    )
+    effective_until = forms.DateField(
+        label=_("取消（失效）日期"),
+        required=False,
+        input_formats=["%Y-%m-%d"],
+        error_messages=DATE_ERRORS,
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        help_text=_("可不填。"),
+    )
+    comment = forms.CharField(
+        label=_("审核意见"),
+        required=False,
+        max_length=4000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        error_messages={"max_length": _("意见不能超过%(limit_value)d个字符。")},
+    )
+
+    def clean_comment(self) -> str:
+        return _no_nul(self.cleaned_data.get("comment", ""))
+
+
+class ImportForm(forms.Form):
+    file = forms.FileField(
+        label=_("Excel 工作簿（.xlsx）"),
+        error_messages={
+            "required": _("请选择要导入的 Excel 文件。"),
+            "empty": _("文件为空。"),
+            "invalid": _("请选择要导入的 Excel 文件。"),
+        },
+        widget=forms.ClearableFileInput(
+            attrs={
+                "accept": ".xlsx,application/vnd.openxmlformats-officedocument"
+                ".spreadsheetml.sheet"
+            }
+        ),
+    )
+
+
+class ReportForm(forms.Form):
+    division = forms.RegexField(
+        label=_("地区"),
+        required=False,
+        regex=r"^\d{6}$",
+        error_messages={"invalid": _("请选择列表中的地区。")},
+    )
+    organisation = forms.RegexField(
+        label=_("部门"),
+        required=False,
+        regex=r"^\d{1,18}$",
+        error_messages={"invalid": _("请选择列表中的部门。")},
+    )
