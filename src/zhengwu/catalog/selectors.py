@@ -20,6 +20,7 @@ from .models import BaseItem, Listing, ListingVersion
 from .search import normalise_query
 
 PAGE_SIZE_MAX = 100
+ITEM_ID_LIST_MAX = 5000
 
 
 def in_force_q(on: datetime.date, prefix: str = "") -> Q:
@@ -95,7 +96,13 @@ def search_versions(
     if items is None:
         versions = versions.filter(listing__code=term.upper())
     elif term:
-        versions = versions.filter(listing__base_item__in=items.values("pk"))
+        # The matching item ids as a list, not a subquery: the planner then knows how
+        # selective the query is (a rare name must not walk every listing in order).
+        item_ids = list(items.values_list("pk", flat=True)[: ITEM_ID_LIST_MAX + 1])
+        if len(item_ids) > ITEM_ID_LIST_MAX:
+            versions = versions.filter(listing__base_item__in=items.values("pk"))
+        else:
+            versions = versions.filter(listing__base_item_id__in=item_ids)
     if filters.division_code:
         versions = versions.filter(
             listing__division__code__in=division_codes_under(filters.division_code)
