@@ -210,6 +210,11 @@ def base_item_create(
     cleaned_basis = _clean_legal_basis(legal_basis)
     themes = _themes(theme_codes or [])
     if parent is not None:
+        if parent.parent_id is not None:
+            message = _("子项不能再拆分子项：请选择主项。")
+            raise CatalogError(
+                errors.INVALID_CODE, message, fields={"parent": [message]}, status=422
+            )
         item_type = parent.item_type
         prefix = parent.prefix
         main_code = parent.main_code

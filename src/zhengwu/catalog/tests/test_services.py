@@ -366,3 +366,26 @@ def test_attachment_accepted_by_content_not_name(editor, org):
             content=b"MZ\x90\x00 not a pdf", filename="申请表.pdf", acting_user=editor
         )
     assert error.value.code == "catalog.invalid_file"
+
+
+def test_sub_item_cannot_have_sub_items(authority):
+    main = services.base_item_create(
+        name="普通护照签发", item_type_code="01", acting_user=authority, legal_basis=BASIS
+    )
+    sub = services.base_item_create(
+        name="普通护照签发（首次申领）",
+        item_type_code="01",
+        acting_user=authority,
+        legal_basis=BASIS,
+        parent=main,
+    )
+    with pytest.raises(CatalogError) as error:
+        services.base_item_create(
+            name="普通护照签发（首次申领）（加急）",
+            item_type_code="01",
+            acting_user=authority,
+            legal_basis=BASIS,
+            parent=sub,
+        )
+    assert "parent" in error.value.fields
+    assert BaseItem.objects.count() == 2
