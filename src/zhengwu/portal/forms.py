@@ -14,6 +14,16 @@ def _no_nul(value: str) -> str:
     return (value or "").replace("\x00", "")
 
 
+class _PrefixedIds:
+    """Several forms share one page: give each its own element ids."""
+
+    id_prefix = "form"
+
+    def __init__(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+        kwargs.setdefault("auto_id", f"{self.id_prefix}-%s")
+        super().__init__(*args, **kwargs)
+
+
 class SearchForm(forms.Form):
     """Public search: the query may be 1–2 Chinese characters, pinyin, initials or a
     code. Filters are optional; a bad filter value is reported next to its field."""
@@ -68,7 +78,9 @@ class StaffSearchForm(forms.Form):
     )
 
 
-class CommentForm(forms.Form):
+class CommentForm(_PrefixedIds, forms.Form):
+    id_prefix = "comment"
+
     body = forms.CharField(
         label=_("意见"),
         max_length=4000,
@@ -80,7 +92,9 @@ class CommentForm(forms.Form):
     )
 
 
-class ReturnForm(forms.Form):
+class ReturnForm(_PrefixedIds, forms.Form):
+    id_prefix = "return"
+
     comment = forms.CharField(
         label=_("退回意见"),
         max_length=4000,
@@ -95,7 +109,9 @@ class ReturnForm(forms.Form):
 DATE_ERRORS = {"invalid": _("请输入有效的日期，格式为 年-月-日，例如 2026-12-01。")}
 
 
-class PublishForm(forms.Form):
+class PublishForm(_PrefixedIds, forms.Form):
+    id_prefix = "publish"
+
     effective_from = forms.DateField(
         label=_("生效日期"),
         required=False,

@@ -746,11 +746,33 @@ def _job_context(job: Any) -> dict[str, Any]:
             )
         else:
             errors.append({"sheet": "", "row": "", "column": "", "reason": str(entry)})
+    summary = job.summary if isinstance(job.summary, dict) else {}
+
+    def codes(key: str) -> list[str]:
+        value = summary.get(key)
+        return [str(v) for v in value] if isinstance(value, list) else []
+
+    versions = summary.get("versions")
+    drafts = (
+        [
+            (str(code), pages.parse_id(pk))
+            for code, pk in versions.items()
+            if pages.parse_id(pk)
+        ]
+        if isinstance(versions, dict)
+        else []
+    )
+    warnings = [w for w in summary.get("warnings") or [] if isinstance(w, dict)]
     return {
         "job": job,
         "percent": percent,
         "running": job.status in (ImportStatus.PENDING, ImportStatus.RUNNING),
         "errors": errors,
+        "created": codes("created"),
+        "updated": codes("updated"),
+        "unchanged": codes("unchanged"),
+        "drafts": drafts,
+        "warnings": warnings,
     }
 
 
@@ -828,7 +850,10 @@ def report(request: HttpRequest, scope: StaffScope) -> HttpResponse:
         return [
             {
                 "name": name,
-                "cells": [counter.get(key, 0) for key in problem_keys],
+                "cells": [
+                    {"label": PROBLEM_LABELS[key], "count": counter.get(key, 0)}
+                    for key in problem_keys
+                ],
                 "total": sum(counter.values()),
             }
             for name, counter in sorted(counts.items())

@@ -12,7 +12,7 @@ from typing import Any
 from django.contrib.auth import get_user_model
 from django.utils import timezone
 
-from zhengwu.catalog import services
+from zhengwu.catalog import pages, services
 from zhengwu.catalog.tests.factories import (
     BaseItemFactory,
     DivisionFactory,
@@ -79,7 +79,21 @@ def publish_new(listing: Any, guide: dict, *, editor: Any, authority: Any) -> An
     return version
 
 
-def build_world() -> World:
+def load_reference_data() -> bool:
+    """The project's code tables, divisions and themes when the command is there."""
+    from django.core.management import call_command
+    from django.core.management.base import CommandError
+
+    try:
+        call_command("load_reference_data", verbosity=0)
+    except CommandError:
+        return False
+    return True
+
+
+def build_world(*, reference_data: bool = False) -> World:
+    if reference_data:
+        load_reference_data()
     province = DivisionFactory(
         code="210000", name="辽宁省", kind="省", level="province"
     )
@@ -135,6 +149,10 @@ def build_world() -> World:
         name="普通护照签发", for_natural_person=True, for_legal_person=False
     )
     passport_listing = ListingFactory(base_item=passport_item, organisation=county_org)
+    if pages.theme("passport-travel") is not None:
+        services.base_item_update(
+            item=passport_item, acting_user=authority, theme_codes=["passport-travel"]
+        )
     guide = complete_guide(
         accept_conditions="申请人为中国公民，持有效居民身份证。",
         handling_items=[
