@@ -12,6 +12,7 @@ rejected form comes back exactly as the user typed it."""
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -55,7 +56,6 @@ class FieldSpec:
     choices: list[tuple[str, str]] = field(default_factory=list)
     help: Any = ""
     default: Any = ""
-    key: bool = False  # a row whose key fields are all empty is dropped on save
     maxlength: int | None = None
 
 
@@ -126,10 +126,9 @@ PARTS: list[Part] = [
                 "code",
                 _("办理项编码"),
                 help=_("1～8位数字或大写字母"),
-                key=True,
                 maxlength=8,
             ),
-            FieldSpec("name", _("办理项名称"), key=True, maxlength=200),
+            FieldSpec("name", _("办理项名称"), maxlength=200),
         ],
         repeat="handling_items",
         row_label=_("办理项"),
@@ -139,7 +138,7 @@ PARTS: list[Part] = [
         "materials",
         _("申请材料"),
         [
-            FieldSpec("name", _("材料名称"), key=True, maxlength=200),
+            FieldSpec("name", _("材料名称"), maxlength=200),
             FieldSpec(
                 "material_type",
                 _("材料类型"),
@@ -179,7 +178,6 @@ PARTS: list[Part] = [
             FieldSpec(
                 "name",
                 _("环节名称"),
-                key=True,
                 help=_("例如：受理、审查、决定、制证、送达"),
                 maxlength=50,
             ),
@@ -221,7 +219,6 @@ PARTS: list[Part] = [
             FieldSpec(
                 "name",
                 _("特别程序名称"),
-                key=True,
                 help=_("例如：听证、检验、检测、专家评审"),
                 maxlength=100,
             ),
@@ -252,8 +249,8 @@ PARTS: list[Part] = [
         "fees",
         _("收费项目"),
         [
-            FieldSpec("name", _("收费项目名称"), key=True, maxlength=200),
-            FieldSpec("standard", _("收费标准"), "textarea", key=True, maxlength=4000),
+            FieldSpec("name", _("收费项目名称"), maxlength=200),
+            FieldSpec("standard", _("收费标准"), "textarea", maxlength=4000),
             FieldSpec("basis", _("收费依据"), "textarea", maxlength=4000),
             FieldSpec("waiver_allowed", _("允许减免"), "checkbox", default=False),
             FieldSpec("waiver_basis", _("减免依据"), "textarea", maxlength=4000),
@@ -326,7 +323,7 @@ PARTS: list[Part] = [
         "intermediaries",
         _("中介服务"),
         [
-            FieldSpec("name", _("中介服务名称"), key=True, maxlength=200),
+            FieldSpec("name", _("中介服务名称"), maxlength=200),
             FieldSpec("basis", _("设定依据"), "textarea", maxlength=4000),
             FieldSpec("institutions", _("中介服务机构"), "textarea", maxlength=4000),
             FieldSpec("is_required", _("必须办理"), "checkbox", default=True),
@@ -338,8 +335,8 @@ PARTS: list[Part] = [
         "faqs",
         _("常见问题"),
         [
-            FieldSpec("question", _("问题"), "textarea", key=True, maxlength=4000),
-            FieldSpec("answer", _("解答"), "textarea", key=True, maxlength=4000),
+            FieldSpec("question", _("问题"), "textarea", maxlength=4000),
+            FieldSpec("answer", _("解答"), "textarea", maxlength=4000),
         ],
         repeat="faqs",
         row_label=_("问题"),
@@ -402,6 +399,9 @@ def _read_value(spec: FieldSpec, post: Any, files: Any, path: str) -> Any:
     if spec.widget == "csv":
         text = clean_text(post.get(path, ""))[:1000]
         return [part for part in _CSV_SPLIT.split(text) if part]
+    if spec.widget == "number":
+        # Full-width digits from a Chinese input method count as digits.
+        return unicodedata.normalize("NFKC", clean_text(post.get(path, ""))).strip()
     if spec.widget == "attachment":
         current = clean_text(post.get(path, "")).strip()[:64] or None
         if post.get(f"{path}__clear"):
@@ -510,6 +510,19 @@ def read_submission(post: Any, files: Any = None) -> Submission:
         raw[part.repeat] = rows
     change_reason = clean_text(post.get("change_reason", ""))
     return Submission(raw, change_reason, action, section, added_path)
+
+
+def url_errors(raw: dict[str, Any]) -> dict[str, list[str]]:
+    """Addresses people will click must be web addresses, never ``javascript:``."""
+    found: dict[str, list[str]] = {}
+    for part in PARTS:
+        for spec in part.fields:
+            if spec.widget != "url" or part.repeat:
+                continue
+            value = str(get_path(raw, spec.name) or "").strip()
+            if value and not re.match(r"^https?://[^\s]+$", value, re.IGNORECASE):
+                found[spec.name] = [str(_("请填写以 http:// 或 https:// 开头的网址。"))]
+    return found
 
 
 def pending_uploads(raw: dict[str, Any]) -> list[tuple[str, PendingUpload]]:

@@ -338,7 +338,8 @@ def version_edit(request: HttpRequest, scope: StaffScope, pk: int) -> HttpRespon
             )
         return _render_edit(request, version, submission)
 
-    errors = _store_uploads(request, version, submission.raw)
+    errors = guide_form.url_errors(submission.raw)
+    errors.update(_store_uploads(request, version, submission.raw))
     errors.update(_check_attachment_refs(request, version, submission.raw))
     if errors:
         return _render_edit(
@@ -346,7 +347,7 @@ def version_edit(request: HttpRequest, scope: StaffScope, pk: int) -> HttpRespon
             version,
             submission,
             errors=errors,
-            message=_("附件有问题，草稿未保存。请查看标出的字段。"),
+            message=_("办事指南内容有误，草稿未保存。请查看标出的字段。"),
             status=422,
         )
     try:

@@ -4,6 +4,7 @@ from typing import Any
 
 from django import template
 from django.core.cache import cache
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 
 from zhengwu.catalog import pages
@@ -100,3 +101,12 @@ def http_url(value: Any) -> str:
     if text.lower().startswith(("https://", "http://")) and " " not in text:
         return text
     return ""
+
+
+@register.simple_tag(takes_context=True)
+def current(context: Any, prefix: str) -> str:
+    """``aria-current="page"`` for the navigation link of the section being shown."""
+    request = context.get("request")
+    path = getattr(request, "path", "")
+    matched = path == prefix if prefix == "/" else path.startswith(prefix)
+    return mark_safe(' aria-current="page"') if matched else ""

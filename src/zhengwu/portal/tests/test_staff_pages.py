@@ -516,3 +516,33 @@ def test_csrf_is_enforced_on_staff_posts(world):
     assert response.status_code == 403
     assert "页面已过期" in response.content.decode()
     assert pages.open_version(world.passport_listing) is None
+
+
+def test_online_url_must_be_a_web_address(client_for, world):
+    draft = _draft(world)
+    client = client_for("editor")
+    url = f"/staff/versions/{draft.pk}/edit/"
+    data = {
+        **_form_data(client, url),
+        "online_url": "javascript:alert(1)",
+        "action": "save",
+    }
+    response = client.post(url, data)
+    assert response.status_code == 422
+    assert 'id="f-online_url-error"' in response.content.decode()
+    assert "http://" in response.content.decode()
+
+
+def test_full_width_digits_are_accepted(client_for, world):
+    draft = _draft(world)
+    client = client_for("editor")
+    url = f"/staff/versions/{draft.pk}/edit/"
+    data = {**_form_data(client, url), "legal_limit.days": "１５", "action": "save"}
+    assert client.post(url, data).status_code == 302
+    draft.refresh_from_db()
+    assert draft.guide["legal_limit"]["days"] == 15
+
+
+def test_navigation_marks_the_current_section(client, world):
+    body = client.get("/regions/210100/").content.decode()
+    assert 'href="/regions/" aria-current="page"' in body

@@ -5,6 +5,13 @@
     if (document.readyState !== "loading") { fn(); } else { document.addEventListener("DOMContentLoaded", fn); }
   }
   ready(function () {
+    // After a refused form, take keyboard and screen-reader users to the list of
+    // problems; each entry links to its field.
+    var summary = document.querySelector(".error-summary[role=alert]");
+    if (summary) {
+      summary.setAttribute("tabindex", "-1");
+      summary.focus();
+    }
     document.querySelectorAll("[data-print]").forEach(function (button) {
       button.hidden = false;
       button.addEventListener("click", function () { window.print(); });
