@@ -102,7 +102,7 @@ WHITENOISE_USE_FINDERS = DEBUG
 STATICFILES_DIRS = [SRC_DIR / "static"]
 MEDIA_ROOT = Path(env("MEDIA_ROOT", default=str(VAR_DIR / "media")))
 # Attachments are served through a view that checks access, never from MEDIA_URL.
-MEDIA_URL = None
+MEDIA_URL = "/_private-media/"  # never routed: no view serves this prefix
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 ZHENGWU_ATTACHMENT_MAX_BYTES = env(
