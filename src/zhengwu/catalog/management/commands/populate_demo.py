@@ -1,0 +1,50 @@
+"""``manage.py populate_demo``: the Liaoning demo (organisations, staff accounts, base
+items, listings with published guides). Safe to run again: nothing is duplicated."""
+
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError
+
+from zhengwu.catalog.demo import DEMO_PASSWORD, DemoError, populate, scenario_notes
+from zhengwu.core.errors import DomainError
+
+
+class Command(BaseCommand):
+    help = "Load the Liaoning demo data (idempotent). Run load_reference_data first."
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        try:
+            summary = populate(
+                log=self.stdout.write if options["verbosity"] > 1 else None
+            )
+        except DemoError as error:
+            raise CommandError(str(error)) from error
+        except DomainError as error:
+            raise CommandError(
+                f"{error.code}: {error.message} {error.fields}"
+            ) from error
+        totals = summary.totals
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"演示数据已就绪（用时 {summary.seconds:.1f} 秒）："
+                f"本次新建实施主体 {summary.organisations_created} 个、"
+                f"基本目录事项 {summary.base_items_created} 项、"
+                f"实施清单 {summary.listings_created} 条、"
+                f"附件 {summary.attachments_created} 个、"
+                f"用户 {summary.users_created} 个。"
+            )
+        )
+        self.stdout.write(
+            f"库中合计：实施主体 {totals['organisations']}，"
+            f"基本目录事项 {totals['base_items']}，实施清单 {totals['listings']}，"
+            f"已发布版本 {totals['published_versions']}，"
+            f"未发布版本 {totals['open_versions']}。"
+        )
+        if summary.listings_created:
+            self.stdout.write("为演示工作台和一致性报告预留的状态：")
+            for note in scenario_notes():
+                self.stdout.write(f"  - {note}")
+        self.stdout.write(
+            f"演示账号（admin、bianweiban、gongan_sheng 等）的密码均为 {DEMO_PASSWORD}，"
+            "仅供演示，切勿用于生产环境；完整列表：manage.py demo_logins。"
+        )
