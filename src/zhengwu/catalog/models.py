@@ -4,7 +4,7 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from zhengwu.core.models import BaseModel, Division, Organisation
+from zhengwu.core.models import BaseModel, Division, Organisation, UnicodeJSONEncoder
 
 from .constants import OPEN_STATUSES, Audience, ImportStatus, VersionStatus
 
@@ -157,7 +157,7 @@ class ListingVersion(BaseModel):
         choices=VersionStatus.choices,
         default=VersionStatus.DRAFT,
     )
-    guide = models.JSONField(_("办事指南"), default=dict)
+    guide = models.JSONField(_("办事指南"), default=dict, encoder=UnicodeJSONEncoder)
     change_reason = models.TextField(_("变更原因"), blank=True)
     effective_from = models.DateField(_("生效日期"), null=True, blank=True)
     effective_until = models.DateField(_("取消（失效）日期"), null=True, blank=True)
