@@ -116,7 +116,9 @@ def search_versions(
     if filters.theme:
         versions = versions.filter(listing__base_item__themes__code=filters.theme)
     if filters.item_type:
-        versions = versions.filter(listing__base_item__item_type__code=filters.item_type)
+        versions = versions.filter(
+            listing__base_item__item_type__code=filters.item_type
+        )
     if filters.is_online is not None:
         versions = versions.filter(is_online=filters.is_online)
     if after:
@@ -124,13 +126,17 @@ def search_versions(
     # Two steps: the keys of the page through as few joins as possible, then the rows
     # with their related objects. One query joining everything spends longer in the
     # planner than in execution at 200,000 listings.
-    keys = list(versions.order_by("listing_id").values_list("pk", "listing_id")[: limit + 1])
+    keys = list(
+        versions.order_by("listing_id").values_list("pk", "listing_id")[: limit + 1]
+    )
     next_cursor = keys[limit - 1][1] if len(keys) > limit else None
     wanted = [pk for pk, _ in keys[:limit]]
     rows = (
         ListingVersion.objects.filter(pk__in=wanted)
         .select_related(
-            "listing__base_item__item_type", "listing__organisation", "listing__division"
+            "listing__base_item__item_type",
+            "listing__organisation",
+            "listing__division",
         )
         .defer("guide")  # result lists show summary columns; the guide is per item page
         .order_by("listing_id")

@@ -370,7 +370,10 @@ def test_attachment_accepted_by_content_not_name(editor, org):
 
 def test_sub_item_cannot_have_sub_items(authority):
     main = services.base_item_create(
-        name="普通护照签发", item_type_code="01", acting_user=authority, legal_basis=BASIS
+        name="普通护照签发",
+        item_type_code="01",
+        acting_user=authority,
+        legal_basis=BASIS,
     )
     sub = services.base_item_create(
         name="普通护照签发（首次申领）",
