@@ -9,11 +9,10 @@ authority)."""
 import re
 import uuid
 from typing import Annotated, Any
-from urllib.parse import quote
 
 from django.conf import settings
 from django.db.models import Prefetch, QuerySet
-from django.http import FileResponse, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -28,6 +27,7 @@ from zhengwu.identity.facade import staff_scope
 
 from . import errors, selectors, services, transfer
 from .auth import request_user, require_staff_member, staff_auth
+from .downloads import attachment_for_download, attachment_response, content_disposition
 from .errors import CatalogError
 from .guide import DEPTH_LABELS, DEPTH_STAGES, Guide, check_rules
 from .models import (
@@ -818,35 +818,6 @@ def upload_attachment(
     return 201, _attachment(attachment)
 
 
-def _may_download(request: HttpRequest, attachment: Attachment) -> bool:
-    if attachment.is_public:
-        return True
-    user = request_user(request)
-    if user is None:
-        return False
-    scope = staff_scope(user)
-    return (
-        scope.can_review
-        or attachment.uploaded_by_id == user.pk
-        or (
-            attachment.organisation_id is not None
-            and scope.can_edit_organisation(attachment.organisation_id)
-        )
-    )
-
-
-def _content_disposition(filename: str) -> str:
-    """``attachment`` with an ASCII fallback and the UTF-8 name (RFC 6266, 5987)."""
-    fallback = "".join(
-        c if c.isascii() and c.isprintable() and c not in '"\\;' else "_"
-        for c in filename
-    )
-    return (
-        f'attachment; filename="{fallback or "download"}"; '
-        f"filename*=UTF-8''{quote(filename, safe='')}"
-    )
-
-
 @router.get(
     "/attachments/{attachment_id}",
     response=PUBLIC_ERRORS,
@@ -859,21 +830,10 @@ def _content_disposition(filename: str) -> str:
     openapi_extra=_binary_response("the file", "application/octet-stream"),
 )
 def download_attachment(request: HttpRequest, attachment_id: uuid.UUID) -> HttpResponse:
-    attachment = Attachment.objects.filter(pk=attachment_id).first()
-    if attachment is None or not _may_download(request, attachment):
+    attachment = attachment_for_download(attachment_id, request_user(request))
+    response = attachment_response(attachment) if attachment is not None else None
+    if response is None:
         raise _not_found(_("文件不存在。"))
-    try:
-        handle = attachment.file.open("rb")
-    except OSError:
-        logger.error("attachment_file_missing", attachment_id=str(attachment.pk))
-        raise _not_found(_("文件不存在。")) from None
-    response = FileResponse(handle, content_type=attachment.content_type)
-    response["Content-Disposition"] = _content_disposition(attachment.original_name)
-    response["X-Content-Type-Options"] = "nosniff"
-    # A published file stays published; an unpublished one must not be cached.
-    response["Cache-Control"] = (
-        "public, max-age=3600" if attachment.is_public else "private, no-store"
-    )
     return response
 
 
@@ -994,7 +954,7 @@ EXPORT_DESCRIPTION = (
 def export_xlsx(request: HttpRequest, filters: Query[ExportFiltersIn]) -> HttpResponse:
     content = transfer.export_workbook(_export_versions(request, filters))
     response = HttpResponse(content, content_type=XLSX_CONTENT_TYPE)
-    response["Content-Disposition"] = _content_disposition(_download_name("xlsx"))
+    response["Content-Disposition"] = content_disposition(_download_name("xlsx"))
     response["X-Content-Type-Options"] = "nosniff"
     return response
 

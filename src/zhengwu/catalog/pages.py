@@ -213,31 +213,6 @@ def item_types() -> list[ItemType]:
 # --- attachments -------------------------------------------------------------
 
 
-def attachment_for_download(pk: uuid.UUID | str, user: UserLike) -> Attachment | None:
-    """The attachment if ``user`` may download it, else None (the page answers 404).
-
-    Public once a version referring to it was published; before that only staff of
-    the owning organisation and the catalogue authority may fetch it."""
-    key = pk if isinstance(pk, uuid.UUID) else parse_uuid(pk)
-    if key is None:
-        return None
-    attachment = Attachment.objects.filter(pk=key).first()
-    if attachment is None:
-        return None
-    if attachment.is_public:
-        return attachment
-    scope = staff_scope(user)
-    if scope.can_review:
-        return attachment
-    if attachment.organisation_id is not None and scope.can_edit_organisation(
-        attachment.organisation_id
-    ):
-        return attachment
-    if scope.user_id is not None and attachment.uploaded_by_id == scope.user_id:
-        return attachment
-    return None
-
-
 @dataclass(frozen=True)
 class AttachmentInfo:
     pk: str

@@ -7,7 +7,7 @@ import uuid
 from typing import Any
 from urllib.parse import urlencode
 
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -19,6 +19,7 @@ from pydantic import ValidationError
 
 from zhengwu.catalog import pages
 from zhengwu.catalog.constants import Audience
+from zhengwu.catalog.downloads import attachment_for_download, attachment_response
 from zhengwu.catalog.guide import DEPTH_STAGES, Guide
 from zhengwu.catalog.selectors import (
     SearchFilters,
@@ -264,24 +265,10 @@ def listing(request: HttpRequest, code: str) -> HttpResponse:
 def attachment(request: HttpRequest, pk: uuid.UUID) -> HttpResponse:
     """A guide file: anyone once published; before that only staff of the owning
     organisation, its uploader and the catalogue authority. Everyone else gets 404."""
-    found = pages.attachment_for_download(pk, request.user)
-    if found is None:
+    found = attachment_for_download(pk, request.user)
+    response = attachment_response(found) if found is not None else None
+    if response is None:
         raise Http404(_("文件不存在。"))
-    try:
-        handle = found.file.open("rb")
-    except OSError:
-        logger.error("attachment_file_missing", attachment_id=str(found.pk))
-        raise Http404(_("文件不存在。")) from None
-    response = FileResponse(
-        handle,
-        as_attachment=True,
-        filename=found.original_name,
-        content_type=found.content_type,
-    )
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Cache-Control"] = (
-        "public, max-age=3600" if found.is_public else "private, no-store"
-    )
     return response
 
 
