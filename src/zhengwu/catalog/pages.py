@@ -286,18 +286,6 @@ def versions_of_listing(listing: Listing) -> list[ListingVersion]:
     )
 
 
-def version_in_force(
-    listing: Listing, on: datetime.date | None = None
-) -> ListingVersion | None:
-    on = on or timezone.localdate()
-    return (
-        ListingVersion.objects.filter(listing=listing)
-        .filter(in_force_q(on))
-        .order_by("-effective_from", "-number")
-        .first()
-    )
-
-
 def open_version(listing: Listing) -> ListingVersion | None:
     return (
         ListingVersion.objects.filter(listing=listing, status__in=OPEN_STATUSES)

@@ -36,6 +36,19 @@ def in_force_q(on: datetime.date, prefix: str = "") -> Q:
     )
 
 
+def version_in_force(
+    listing: Listing, on: datetime.date | None = None
+) -> ListingVersion | None:
+    """The version of ``listing`` the public sees on ``on`` (today by default)."""
+    on = on or timezone.localdate()
+    return (
+        ListingVersion.objects.filter(listing=listing)
+        .filter(in_force_q(on))
+        .order_by("-effective_from", "-number")
+        .first()
+    )
+
+
 def public_versions(on: datetime.date | None = None) -> QuerySet[ListingVersion]:
     on = on or timezone.localdate()
     return ListingVersion.objects.filter(in_force_q(on)).select_related(

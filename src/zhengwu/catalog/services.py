@@ -35,6 +35,7 @@ from .models import (
     Theme,
 )
 from .search import build_search_text
+from .selectors import version_in_force
 
 User = AbstractBaseUser
 
@@ -388,20 +389,6 @@ def _transition(version: ListingVersion, target: str) -> None:
             status=409,
         )
     version.status = target
-
-
-def version_in_force(
-    listing: Listing, on: datetime.date | None = None
-) -> ListingVersion | None:
-    on = on or timezone.localdate()
-    from .selectors import in_force_q
-
-    return (
-        ListingVersion.objects.filter(listing=listing)
-        .filter(in_force_q(on))
-        .order_by("-effective_from", "-number")
-        .first()
-    )
 
 
 @transaction.atomic

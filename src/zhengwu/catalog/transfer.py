@@ -57,10 +57,10 @@ from .constants import OPEN_STATUSES, ImportStatus, VersionStatus
 from .errors import CatalogError
 from .guide import Guide, check_rules
 from .models import Attachment, ImportJob, Listing, ListingVersion
+from .selectors import version_in_force
 from .services import (
     pydantic_fields,
     version_create,
-    version_in_force,
     version_update,
 )
 from .transfer_columns import (

@@ -38,6 +38,7 @@ from zhengwu.catalog.selectors import (
     diff_guides,
     open_versions_for_user,
     review_queue,
+    version_in_force,
 )
 from zhengwu.core.errors import DomainError
 from zhengwu.identity.facade import StaffScope, staff_scope
@@ -407,7 +408,7 @@ def _detail_context(
         can_discard=can_edit and version.status in EDITABLE,
         can_review=scope.can_review and in_review,
         versions=pages.versions_of_listing(version.listing),
-        in_force=pages.version_in_force(version.listing),
+        in_force=version_in_force(version.listing),
         comment_form=forms.get("comment_form") or CommentForm(),
         return_form=forms.get("return_form") or ReturnForm(),
         publish_form=forms.get("publish_form")
@@ -638,7 +639,7 @@ def version_compare(request: HttpRequest, scope: StaffScope, pk: int) -> HttpRes
     if old_pk in by_pk:
         old = by_pk[old_pk]
     else:
-        in_force = pages.version_in_force(listing)
+        in_force = version_in_force(listing)
         old = in_force if in_force and new and in_force.pk != new.pk else None
         if old is None and new is not None:
             older = [v for v in versions if v.number < new.number]
