@@ -18,7 +18,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 import structlog
-from ninja import File, Form, Path, Query, Router
+from ninja import File, Form, Path, Query, Router, Status
 from ninja.errors import AuthenticationError
 from ninja.files import UploadedFile
 
@@ -487,7 +487,7 @@ def create_item(request: HttpRequest, payload: ItemCreateIn) -> tuple[int, Any]:
         theme_codes=payload.themes,
         parent=parent,
     )
-    return 201, _item(_item_by_code(item.code))
+    return Status(201, _item(_item_by_code(item.code)))
 
 
 @router.patch(
@@ -574,7 +574,7 @@ def create_listing(request: HttpRequest, payload: ListingCreateIn) -> tuple[int,
         acting_user=request.auth,
         level=payload.level,
     )
-    return 201, _listing_record(_listing_by_code(listing.code))
+    return Status(201, _listing_record(_listing_by_code(listing.code)))
 
 
 @router.post(
@@ -595,7 +595,7 @@ def create_version(
         guide=payload.guide,
         change_reason=payload.change_reason,
     )
-    return 201, _version(_staff_version(request.auth, version.pk))
+    return Status(201, _version(_staff_version(request.auth, version.pk)))
 
 
 @router.post(
@@ -755,7 +755,7 @@ def comment_version(
         body=payload.body,
         field=payload.field,
     )
-    return 201, _comment(comment)
+    return Status(201, _comment(comment))
 
 
 @router.get(
@@ -815,7 +815,7 @@ def upload_attachment(
         acting_user=request.auth,
         organisation=organisation,
     )
-    return 201, _attachment(attachment)
+    return Status(201, _attachment(attachment))
 
 
 @router.get(
@@ -1003,7 +1003,7 @@ def start_import(request: HttpRequest, file: File[UploadedFile]) -> tuple[int, A
         filename=_clean_filename(file.name),
         acting_user=request.auth,
     )
-    return 202, _import_job(job)
+    return Status(202, _import_job(job))
 
 
 @router.get(
