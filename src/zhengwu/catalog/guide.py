@@ -303,12 +303,6 @@ def check_rules(guide: Guide) -> list[RuleIssue]:
                 str(_("网上可办的事项至少应支持互联网收件或预审。")),
             )
         )
-    if guide.is_fee and not guide.fees:
-        add(
-            RuleIssue(
-                "guide.fee_requires_items", "fees", str(_("收费事项必须列明收费项目。"))
-            )
-        )
     for field, label in (
         ("accept_conditions", _("受理条件")),
         ("transact_address", _("办理地点")),
@@ -339,6 +333,15 @@ def check_rules(guide: Guide) -> list[RuleIssue]:
                 "guide.promised_exceeds_legal",
                 "promised_limit",
                 str(_("承诺办结时限超过法定办结时限。")),
+                "warning",
+            )
+        )
+    if guide.is_fee and not guide.fees:
+        add(
+            RuleIssue(
+                "guide.fee_requires_items",
+                "fees",
+                str(_("收费事项应列明收费项目。")),
                 "warning",
             )
         )

@@ -8,6 +8,7 @@ from zhengwu.catalog import services
 from zhengwu.catalog.codes import is_valid_implementation_code
 from zhengwu.catalog.constants import VersionStatus
 from zhengwu.catalog.errors import CatalogError
+from zhengwu.catalog.guide import Guide, check_rules
 from zhengwu.catalog.models import BaseItem, ListingVersion
 from zhengwu.catalog.selectors import public_version_for
 from zhengwu.catalog.tests.factories import (
@@ -253,7 +254,6 @@ def test_new_draft_starts_from_version_in_force(authority, editor, org):
         ({"result_name": "中华人民共和国普通护照"}, "result_sample"),
         ({"promised_limit": {"days": 0}, "case_type": "promised"}, "case_type"),
         ({"is_online": False, "offline_reason": ""}, "offline_reason"),
-        ({"is_fee": True, "fees": []}, "fees"),
     ],
 )
 def test_broken_consistency_rule_blocks_submission(editor, org, overrides, field):
@@ -267,6 +267,30 @@ def test_broken_consistency_rule_blocks_submission(editor, org, overrides, field
     assert field in error.value.fields
     version.refresh_from_db()
     assert version.status == VersionStatus.DRAFT
+
+
+@pytest.mark.parametrize(
+    "overrides, code",
+    [
+        ({"is_fee": True, "fees": []}, "guide.fee_requires_items"),
+        (
+            {"promised_limit": {"days": 30}, "legal_limit": {"days": 20}},
+            "guide.promised_exceeds_legal",
+        ),
+        ({"is_online": True, "online_url": ""}, "guide.online_requires_url"),
+    ],
+)
+def test_derived_rules_warn_but_do_not_block_submission(editor, org, overrides, code):
+    """Standards §2.1: the rules derived from the definitions are warnings."""
+    # given a draft that only breaks a derived rule
+    version = _draft(editor, org, **overrides)
+    issues = check_rules(Guide.model_validate(version.guide))
+    # then
+    assert [(i.code, i.severity) for i in issues] == [(code, "warning")]
+    assert version.rule_error_count == 0
+    services.version_submit(version=version, acting_user=editor)
+    version.refresh_from_db()
+    assert version.status == VersionStatus.SUBMITTED
 
 
 def test_malformed_guide_names_the_field(editor, org):
