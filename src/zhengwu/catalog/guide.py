@@ -19,6 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 TEXT = 4000
 SHORT = 200
+LOCAL_CODE = r"^[0-9A-Z]*$"  # 乡镇街道 / 村居社区 code: digits and capitals, ≤ 18
 
 TimeUnit = Literal["working_day", "natural_day"]
 CaseType = Literal["instant", "promised"]  # 即办件 / 承诺件
@@ -175,6 +176,9 @@ class Guide(_Part):
     offline_reason: str = Field(default="", max_length=TEXT)  # limit_scene_explain
     online_url: str = Field(default="", max_length=500)
     mobile_url: str = Field(default="", max_length=500)
+    # 计算机端 / 移动端是否对接单点登录 (is_single_login / app_is_single_login)
+    single_sign_on: bool = False
+    mobile_single_sign_on: bool = False
     depth_stages: list[DepthStage] = Field(default_factory=list)
     visits: int = Field(default=1, ge=0, le=9)  # limit_scene_num
     supports_appointment: bool = False
@@ -189,6 +193,12 @@ class Guide(_Part):
     result_sample: str | None = None
     intermediaries: list[Intermediary] = Field(default_factory=list)
     joint_organisations: str = Field(default="", max_length=TEXT)  # 联办机构
+    # 乡镇街道 / 村居社区 where a township or village body handles the item: codes of
+    # at most 18 characters (town_code / village_code), names (town_name / village_name)
+    town_code: str = Field(default="", max_length=18, pattern=LOCAL_CODE)
+    town_name: str = Field(default="", max_length=SHORT)
+    village_code: str = Field(default="", max_length=18, pattern=LOCAL_CODE)
+    village_name: str = Field(default="", max_length=SHORT)
     faqs: list[Faq] = Field(default_factory=list)
 
     @field_validator("depth_stages")

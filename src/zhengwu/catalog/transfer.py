@@ -876,6 +876,15 @@ class _Importer:
         base = _base_version(entry.listing)
         base_guide = _normalised(base.guide) if base is not None else None
         data = entry.data
+        items = tables.get(ITEM_SHEET.title, _EMPTY_TABLE)
+        for column in ITEM_SHEET.columns:
+            # An optional column left out keeps the current value (a workbook made
+            # before the column was added).
+            if column.role != GUIDE or column.is_required:
+                continue
+            current = get_path(base_guide or {}, column.path)
+            if column.header not in items.index and current is not None:
+                set_path(data, column.path, current)
         for spec in LIST_SHEETS:
             table = tables.get(spec.title)
             if table is None:

@@ -515,6 +515,24 @@ ITEM_SHEET = Sheet(
         ),
         Column("网上办理地址", "online_url", "online_url", national=False, width=30),
         Column("移动端办理地址", "mobile_url", "mobile_url", national=False, width=30),
+        # Added after the first layout: optional, so an older workbook without these
+        # columns keeps each listing's current values (also the four 乡镇/村居 below).
+        Column(
+            "计算机端是否对接单点登录",
+            "is_single_login",
+            "single_sign_on",
+            BOOLEAN,
+            required=False,
+            width=12,
+        ),
+        Column(
+            "移动端是否对接单点登录",
+            "app_is_single_login",
+            "mobile_single_sign_on",
+            BOOLEAN,
+            required=False,
+            width=12,
+        ),
         Column("网上办理深度", "online_handle_depth", "depth_stages", STAGES, width=40),
         Column(
             "网上办理深度等级",
@@ -563,6 +581,14 @@ ITEM_SHEET = Sheet(
             "joint_organisations",
             national=False,
             width=24,
+        ),
+        Column("乡镇街道代码", "town_code", "town_code", required=False, width=22),
+        Column("乡镇街道名称", "town_name", "town_name", required=False, width=20),
+        Column(
+            "村居社区代码", "village_code", "village_code", required=False, width=22
+        ),
+        Column(
+            "村居社区名称", "village_name", "village_name", required=False, width=20
         ),
         Column(
             "本次变更原因",

@@ -116,6 +116,17 @@ PARTS: list[Part] = [
             FieldSpec("handle_area", _("通办范围"), maxlength=200),
             FieldSpec("quantity_limit", _("数量限制"), maxlength=200),
             FieldSpec("joint_organisations", _("联办机构"), "textarea", maxlength=4000),
+            FieldSpec(
+                "town_code",
+                _("乡镇街道代码"),
+                help=_(
+                    "由乡镇（街道）、村居（社区）办理时填写；数字或大写字母，最多18位"
+                ),
+                maxlength=18,
+            ),
+            FieldSpec("town_name", _("乡镇街道名称"), maxlength=200),
+            FieldSpec("village_code", _("村居社区代码"), maxlength=18),
+            FieldSpec("village_name", _("村居社区名称"), maxlength=200),
         ],
     ),
     Part(
@@ -282,6 +293,15 @@ PARTS: list[Part] = [
             ),
             FieldSpec("online_url", _("网上办理地址"), "url", maxlength=500),
             FieldSpec("mobile_url", _("移动端办理地址"), "url", maxlength=500),
+            FieldSpec(
+                "single_sign_on", _("计算机端对接单点登录"), "checkbox", default=False
+            ),
+            FieldSpec(
+                "mobile_single_sign_on",
+                _("移动端对接单点登录"),
+                "checkbox",
+                default=False,
+            ),
             FieldSpec(
                 "depth_stages",
                 _("网上办理深度（环节）"),

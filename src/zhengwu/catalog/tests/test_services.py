@@ -305,6 +305,38 @@ def test_malformed_guide_names_the_field(editor, org):
     assert not ListingVersion.objects.exists()
 
 
+@pytest.mark.parametrize("value", ["2101020010000000001", "210102001abc", "210102 001"])
+def test_town_and_village_codes_are_at_most_18_digits_or_capitals(editor, org, value):
+    # given
+    listing = ListingFactory(organisation=org)
+    guide = complete_guide()
+    guide["town_code"] = value
+    guide["village_code"] = value
+    # when / then
+    with pytest.raises(CatalogError) as error:
+        services.version_create(listing=listing, acting_user=editor, guide=guide)
+    assert {"town_code", "village_code"} <= set(error.value.fields)
+
+
+def test_a_guide_stored_before_the_added_fields_still_validates(editor, org):
+    # given a guide as stored before 单点登录 and 乡镇/村居 existed
+    guide = complete_guide()
+    for name in (
+        "single_sign_on",
+        "mobile_single_sign_on",
+        "town_code",
+        "town_name",
+        "village_code",
+        "village_name",
+    ):
+        del guide[name]
+    # when
+    parsed = Guide.model_validate(guide)
+    # then the defaults apply
+    assert parsed.single_sign_on is False
+    assert parsed.town_code == parsed.village_name == ""
+
+
 def test_editor_edits_only_own_organisation(editor, make_user):
     other_org = OrganisationFactory()
     version = ListingVersionFactory(listing__organisation=other_org)

@@ -673,3 +673,79 @@ def test_export_and_import_commands(editor, published, tmp_path):
         call_command("import_catalog", str(data), "--user", "editor")
     with pytest.raises(CommandError):
         call_command("import_catalog", str(xlsx), "--user", "nobody")
+
+
+# --- fields added after the first layout --------------------------------------
+
+LOCAL_FIELDS = {
+    "single_sign_on": True,
+    "mobile_single_sign_on": True,
+    "town_code": "210102001000000000",
+    "town_name": "和平区太原街街道",
+    "village_code": "210102001001000000",
+    "village_name": "太原街社区",
+}
+LOCAL_HEADERS = (
+    "计算机端是否对接单点登录",
+    "移动端是否对接单点登录",
+    "乡镇街道代码",
+    "乡镇街道名称",
+    "村居社区代码",
+    "村居社区名称",
+)
+
+
+def test_single_sign_on_town_and_village_are_exported_by_national_names(org):
+    # given
+    version = ListingVersionFactory(
+        published=True, listing__organisation=org, guide=rich_guide(**LOCAL_FIELDS)
+    )
+    # when
+    record = transfer.export_json([version])[0]
+    workbook = openpyxl.load_workbook(io.BytesIO(transfer.export_workbook([version])))
+    # then
+    assert (
+        record
+        | {
+            "is_single_login": True,
+            "app_is_single_login": True,
+            "town_code": "210102001000000000",
+            "town_name": "和平区太原街街道",
+            "village_code": "210102001001000000",
+            "village_name": "太原街社区",
+        }
+        == record
+    )
+    items = workbook["事项"]
+    row = {c.value: items.cell(row=3, column=c.column).value for c in items[1]}
+    assert row["计算机端是否对接单点登录"] == "是"
+    assert row["村居社区名称"] == "太原街社区"
+
+
+def test_a_workbook_without_the_added_columns_keeps_their_values(editor, org):
+    # given a listing with the added fields set, exported in the older layout
+    version = ListingVersionFactory(
+        published=True, listing__organisation=org, guide=rich_guide(**LOCAL_FIELDS)
+    )
+    content = transfer.export_workbook([version])
+    workbook = openpyxl.load_workbook(io.BytesIO(content))
+    items = workbook["事项"]
+    for header in LOCAL_HEADERS:
+        headers = [cell.value for cell in items[1]]
+        items.delete_cols(headers.index(header) + 1)
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    # when
+    result = transfer.import_workbook(buffer.getvalue(), acting_user=editor)
+    # then nothing is reset to its default
+    assert result.errors == []
+    assert result.unchanged == [version.listing.code]
+
+    # when the new layout changes one of them
+    changed = edit(content, [("事项", 3, "乡镇街道名称", "和平区南市场街道")])
+    result = transfer.import_workbook(changed, acting_user=editor)
+    # then
+    assert result.errors == []
+    draft = ListingVersion.objects.get(pk=result.versions[version.listing.code])
+    assert draft.guide["town_name"] == "和平区南市场街道"
+    assert draft.guide["single_sign_on"] is True

@@ -145,6 +145,31 @@ def test_item_page_shows_the_whole_guide(client, world):
     assert f"/files/{world.blank_form_id}/" in body
 
 
+def test_item_page_shows_town_village_and_single_sign_on(client, world):
+    # given the version in force names its township and village (standards §2)
+    version = world.passport_listing.versions.get(status="published")
+    guide = dict(
+        version.guide,
+        town_code="210102001000000000",
+        town_name="和平区太原街街道",
+        village_name="太原街社区",
+        single_sign_on=True,
+    )
+    type(version).objects.filter(pk=version.pk).update(guide=guide)
+    # when
+    body = client.get(f"/items/{world.passport_listing.code}/").content.decode()
+    # then
+    for text in [
+        "乡镇街道",
+        "和平区太原街街道",
+        "210102001000000000",
+        "村居社区",
+        "太原街社区",
+        "计算机端：是；移动端：否",
+    ]:
+        assert text in body, text
+
+
 def test_item_page_offline_listing_shows_reason(client, world):
     body = client.get(f"/items/{world.city_listing.code}/").content.decode()
     assert "不能网上办理" in body

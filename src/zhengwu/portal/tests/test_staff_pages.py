@@ -173,6 +173,30 @@ def test_edit_page_round_trip_saves_the_same_guide(client_for, world):
     assert saved.guide == draft.guide
 
 
+def test_edit_page_round_trip_keeps_single_sign_on_town_and_village(client_for, world):
+    # given a draft using the fields added for standards §2
+    draft = _draft(
+        world,
+        single_sign_on=True,
+        mobile_single_sign_on=True,
+        town_code="210102001000000000",
+        town_name="和平区太原街街道",
+        village_code="210102001001000000",
+        village_name="太原街社区",
+    )
+    client = client_for("editor")
+    url = f"/staff/versions/{draft.pk}/edit/"
+    # when the form is saved as shown
+    data = _form_data(client, url)
+    data["action"] = "save"
+    response = client.post(url, data)
+    # then nothing is lost
+    assert response.status_code == 302, response.content.decode()[:3000]
+    saved = pages.staff_version(world.editor, draft.pk)
+    assert saved.guide == draft.guide
+    assert saved.guide["village_name"] == "太原街社区"
+
+
 def test_edit_shows_pydantic_errors_inline_and_keeps_input(client_for, world):
     draft = _draft(world)
     client = client_for("editor")
