@@ -188,9 +188,13 @@ WRAP = Alignment(wrap_text=True, vertical="top")
 
 def _prepared(versions: Iterable[ListingVersion]) -> Iterator[ListingVersion]:
     if isinstance(versions, QuerySet):
-        return versions.select_related(
-            "listing__base_item__item_type", "listing__organisation"
-        ).iterator(chunk_size=500)
+        return (
+            versions.select_related(
+                "listing__base_item__item_type", "listing__organisation"
+            )
+            .prefetch_related("listing__base_item__themes")
+            .iterator(chunk_size=500)
+        )
     return iter(versions)
 
 

@@ -31,6 +31,7 @@ from typing import Any
 
 from zhengwu.core.models import OrganisationLevel
 
+from .constants import Audience
 from .guide import DEPTH_LABELS, DEPTH_STAGES, LABELS, depth_level
 
 
@@ -351,6 +352,26 @@ def _status_label(source: ItemSource) -> str:
     return str(source.version.get_status_display())
 
 
+def _server_type(source: ItemSource) -> str:
+    """服务对象 (server_type): whom the base item serves."""
+    item = _listing(source).base_item
+    audiences = (
+        (item.for_natural_person, Audience.NATURAL_PERSON.label),
+        (item.for_legal_person, Audience.LEGAL_PERSON.label),
+    )
+    return "、".join(str(label) for serves, label in audiences if serves)
+
+
+def _themes(audience: str) -> Callable[[ItemSource], str]:
+    """面向自然人 / 面向法人 theme classes of the base item (user_ / corp_topic_type)."""
+
+    def get(source: ItemSource) -> str:
+        themes = _listing(source).base_item.themes.all()
+        return "、".join(t.name for t in themes if t.audience == audience)
+
+    return get
+
+
 def _open_reason(source: ItemSource) -> str:
     from .constants import OPEN_STATUSES
 
@@ -400,6 +421,13 @@ ITEM_SHEET = Sheet(
             width=24,
         ),
         Column(
+            "实施主体性质",
+            "dept_type",
+            role=INFO,
+            get=lambda s: _listing(s).organisation.kind,
+            width=14,
+        ),
+        Column(
             "行使层级",
             "use_level",
             kind=LEVEL,
@@ -430,12 +458,26 @@ ITEM_SHEET = Sheet(
             get=lambda s: _listing(s).base_item.legal_basis,
             width=40,
         ),
+        Column("服务对象", "server_type", role=INFO, get=_server_type, width=12),
+        Column(
+            "面向自然人主题分类",
+            "user_topic_type",
+            role=INFO,
+            get=_themes(Audience.NATURAL_PERSON),
+            width=16,
+        ),
+        Column(
+            "面向法人主题分类",
+            "corp_topic_type",
+            role=INFO,
+            get=_themes(Audience.LEGAL_PERSON),
+            width=16,
+        ),
         Column(
             "版本号",
             "task_version",
             kind=INTEGER,
             role=INFO,
-            national=False,
             get=lambda s: s.version.number,
             width=8,
         ),
@@ -443,7 +485,6 @@ ITEM_SHEET = Sheet(
             "版本状态",
             "task_state",
             role=INFO,
-            national=False,
             get=_status_label,
             width=10,
         ),
@@ -482,7 +523,6 @@ ITEM_SHEET = Sheet(
             "法定办结时限说明",
             "anticipate_explain",
             "legal_limit.explanation",
-            national=False,
             width=30,
         ),
         Column("承诺办结时限", "promise_day", "promised_limit.days", INTEGER, width=12),
@@ -497,7 +537,6 @@ ITEM_SHEET = Sheet(
             "承诺办结时限说明",
             "promise_explain",
             "promised_limit.explanation",
-            national=False,
             width=30,
         ),
         Column("办件类型", "project_type", "case_type", CASE_TYPE, width=10),
@@ -626,7 +665,7 @@ LIST_SHEETS: tuple[Sheet, ...] = (
             Column("材料名称", "material_name", "name", width=30),
             Column("材料类型", "material_type", "material_type", MATERIAL_TYPE),
             Column("来源渠道", "source_type", "source", SOURCE, width=14),
-            Column("来源渠道说明", "source_explain", "source_note", national=False),
+            Column("来源渠道说明", "source_explain", "source_note"),
             Column("材料形式", "material_format", "form", FORM, width=12),
             Column("原件份数", "page_num", "originals", INTEGER, width=10),
             Column("复印件份数", "page_copynum", "copies", INTEGER, width=10),
@@ -643,7 +682,7 @@ LIST_SHEETS: tuple[Sheet, ...] = (
             Column("填报须知", "fill_explain", "fill_instructions", width=30),
             Column("空白表格", "form_guid", "blank_form", ATTACHMENT, width=38),
             Column("示例样表", "example_guid", "sample", ATTACHMENT, width=38),
-            Column("备注", "remark", "note", national=False),
+            Column("备注", "remark", "note"),
             Column(
                 "适用办理项",
                 "task_handle_item",
@@ -677,7 +716,7 @@ LIST_SHEETS: tuple[Sheet, ...] = (
     ),
     Sheet(
         "流程",
-        "steps",
+        "handle_flow",  # 办理流程 (handle_flow)
         "steps",
         (
             *_key_columns(),
@@ -733,7 +772,7 @@ LIST_SHEETS: tuple[Sheet, ...] = (
     ),
     Sheet(
         "特别程序",
-        "special_procedures",
+        "special_procedure",  # 特别程序 (special_procedure)
         "special_procedures",
         (
             *_key_columns(),

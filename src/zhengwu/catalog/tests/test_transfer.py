@@ -13,7 +13,7 @@ from zhengwu.catalog import services, transfer
 from zhengwu.catalog.constants import ImportStatus, VersionStatus
 from zhengwu.catalog.errors import CatalogError
 from zhengwu.catalog.guide import Guide
-from zhengwu.catalog.models import ImportJob, ListingVersion
+from zhengwu.catalog.models import ImportJob, ListingVersion, Theme
 from zhengwu.catalog.tasks import run_import
 from zhengwu.catalog.tests.factories import (
     ListingVersionFactory,
@@ -514,6 +514,15 @@ def test_json_export_uses_the_national_exchange_field_names(published):
         "result_name",
         "result_guid",
         "handle_area",
+        "dept_type",
+        "server_type",
+        "user_topic_type",
+        "corp_topic_type",
+        "handle_type",
+        "entrust_name",
+        "result_type",
+        "handle_flow",
+        "special_procedure",
     ):
         assert name in record, name
     assert record["task_code"] == version.listing.code
@@ -543,8 +552,28 @@ def test_json_export_uses_the_national_exchange_field_names(published):
         "task_handle_item": "02",
         "handle_item_name": "换领",
     }
-    assert record["steps"][1]["step_limit"] is None
+    assert record["handle_flow"][1]["step_limit"] is None
+    assert record["special_procedure"][0]["special_name"] == "专家评审"
+    assert record["dept_type"] == version.listing.organisation.kind
     json.dumps(records, ensure_ascii=False)  # serialisable as is
+
+
+def test_json_export_names_whom_the_item_serves_and_its_themes(
+    published, reference_data
+):
+    # given
+    item = published[0].listing.base_item
+    item.for_natural_person = item.for_legal_person = True
+    item.save()
+    item.themes.set(
+        Theme.objects.filter(code__in=["passport-travel", "household", "investment"])
+    )
+    # when
+    record = transfer.export_json(versions_of(published))[0]
+    # then
+    assert record["server_type"] == "自然人、法人"
+    assert set(record["user_topic_type"].split("、")) == {"出境入境", "户籍办理"}
+    assert record["corp_topic_type"] == "投资审批"
 
 
 # --- jobs and the task -------------------------------------------------------
