@@ -36,11 +36,16 @@ def org_code_check_character(first8: str) -> str:
 
 
 def is_valid_uscc(code: str) -> bool:
-    """True when ``code`` is an 18-character unified social credit code whose GB 32100
-    check character is right. Registration authorities ``N``, ``A`` and ``Y`` are valid."""
+    """True when ``code`` is an 18-character unified social credit code whose check
+    characters are right: position 18 (GB 32100) and position 17, the check of the
+    organisation code in positions 9–16 (GB 11714). Registration authorities ``N``,
+    ``A`` and ``Y`` are valid."""
     if not isinstance(code, str) or not _USCC_RE.match(code):
         return False
-    return uscc_check_character(code[:17]) == code[17]
+    return (
+        org_code_check_character(code[8:16]) == code[16]
+        and uscc_check_character(code[:17]) == code[17]
+    )
 
 
 def is_valid_id_number(number: str, *, today: datetime.date | None = None) -> bool:

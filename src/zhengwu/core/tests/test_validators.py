@@ -92,6 +92,18 @@ def test_uscc_invalid_codes_are_rejected(code):
     assert error.value.code == "invalid_uscc"
 
 
+def test_uscc_with_a_wrong_organisation_code_check_is_rejected():
+    # given position 17 wrong (GB 11714 gives "4" for 00612224) but position 18
+    # recomputed, so only the organisation-code check can catch it (standards §6.2)
+    first17 = "11430000006122245"
+    code = first17 + uscc_check_character(first17)
+    # then
+    assert org_code_check_character(code[8:16]) == "4"
+    assert not is_valid_uscc(code)
+    with pytest.raises(ValidationError):
+        validate_uscc(code)
+
+
 def test_uscc_non_string_is_rejected():
     assert not is_valid_uscc(None)  # type: ignore[arg-type]
     assert not is_valid_uscc(11430000006122244)  # type: ignore[arg-type]
