@@ -17,10 +17,13 @@ from .schemas import (
 
 router = Router(tags=["core"])
 
+# 404: an unknown code or key; 422: a value outside its bounds (``request.invalid``).
+ERRORS: dict[int, type[ErrorOut]] = {404: ErrorOut, 422: ErrorOut}
+
 
 @router.get(
     "/divisions",
-    response={200: list[DivisionOut], 404: ErrorOut},
+    response={200: list[DivisionOut], **ERRORS},
     auth=None,
     summary="行政区划列表",
 )
@@ -30,7 +33,7 @@ def list_divisions(request: HttpRequest, filters: Query[DivisionFilter]):
 
 @router.get(
     "/divisions/{code}",
-    response={200: DivisionOut, 404: ErrorOut},
+    response={200: DivisionOut, **ERRORS},
     auth=None,
     summary="行政区划",
 )
@@ -40,7 +43,7 @@ def get_division(request: HttpRequest, code: str = Path(..., max_length=12)):
 
 @router.get(
     "/organisations",
-    response={200: OrganisationPageOut, 404: ErrorOut},
+    response={200: OrganisationPageOut, **ERRORS},
     auth=None,
     summary="实施主体列表（按编号翻页）",
 )
@@ -55,7 +58,7 @@ def list_organisations(request: HttpRequest, filters: Query[OrganisationFilter])
 
 @router.get(
     "/organisations/{pk}",
-    response={200: OrganisationOut, 404: ErrorOut},
+    response={200: OrganisationOut, **ERRORS},
     auth=None,
     summary="实施主体",
 )

@@ -22,16 +22,17 @@ def normalise_division_code(code: str) -> str:
 def division_not_found(code: str) -> NotFoundError:
     return NotFoundError(
         "core.division_not_found",
-        _("行政区划%(code)s不存在。") % {"code": code},
+        _("行政区划%(code)s不存在。") % {"code": code if code.isprintable() else ""},
     )
 
 
 def division_get(code: str) -> Division:
-    division = (
-        Division.objects.select_related("parent")
-        .filter(code=normalise_division_code(code))
-        .first()
-    )
+    normalised = normalise_division_code(code)
+    # Only six ASCII digits can be a code; anything else (NUL above all, which
+    # PostgreSQL refuses in a text parameter) is not found without a query.
+    if not (len(normalised) == 6 and normalised.isascii() and normalised.isdigit()):
+        raise division_not_found(code)
+    division = Division.objects.select_related("parent").filter(code=normalised).first()
     if division is None:
         raise division_not_found(code)
     return division

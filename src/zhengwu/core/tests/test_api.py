@@ -58,6 +58,12 @@ def test_division_detail_by_6_or_12_digits(client):
         f"{BASE}/divisions?parent=999999",
         f"{BASE}/organisations?division=999999",
         f"{BASE}/organisations?division=%E6%B2%88",
+        # NUL: PostgreSQL refuses it in a query parameter, which was a 500
+        f"{BASE}/divisions/%00",
+        f"{BASE}/divisions?parent=21%0000",
+        f"{BASE}/organisations?division=%00",
+        f"{BASE}/organisations?division=%00&include_subdivisions=true",
+        f"{BASE}/divisions/%EF%BC%92%EF%BC%91%EF%BC%90%EF%BC%90%EF%BC%90%EF%BC%90",
     ],
 )
 def test_unknown_division_is_404_with_stable_code(client, url):
