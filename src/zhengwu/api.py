@@ -4,8 +4,9 @@ Errors are ``{"code": str, "message": str, "fields": {field: [reason, ...]}}``: 
 is stable for machines, the message Chinese for people.
 """
 
-from django.core.exceptions import RequestDataTooBig
+from django.core.exceptions import BadRequest, RequestDataTooBig, SuspiciousOperation
 from django.http import HttpRequest, HttpResponse
+from django.http.multipartparser import MultiPartParserError
 from django.utils.translation import gettext as _
 
 from ninja import NinjaAPI
@@ -68,3 +69,14 @@ def on_http_error(request: HttpRequest, error: HttpError) -> HttpResponse:
 def on_request_too_big(request: HttpRequest, error: Exception) -> HttpResponse:
     body = {"code": "request.too_large", "message": _("请求内容过大。"), "fields": {}}
     return api.create_response(request, body, status=413)
+
+
+@api.exception_handler(MultiPartParserError)
+@api.exception_handler(BadRequest)
+@api.exception_handler(SuspiciousOperation)
+def on_malformed_request(request: HttpRequest, error: Exception) -> HttpResponse:
+    """A body Django cannot parse (multipart without a boundary, too many fields):
+    the same 400 as malformed JSON, not Django's HTML page or a 500."""
+    code, message = _HTTP_MESSAGES[400]
+    body = {"code": code, "message": _(message), "fields": {}}
+    return api.create_response(request, body, status=400)

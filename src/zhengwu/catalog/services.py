@@ -5,9 +5,10 @@ import datetime
 from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser
+from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
-from django.db.models import Max
+from django.db.models import Max, Model
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -15,7 +16,7 @@ from pydantic import ValidationError as PydanticValidationError
 
 from zhengwu.core import audit
 from zhengwu.core.crypto import sm3_hex
-from zhengwu.core.errors import pydantic_fields
+from zhengwu.core.errors import pydantic_fields, validation_fields
 from zhengwu.core.models import Organisation
 from zhengwu.identity.facade import staff_scope
 
@@ -170,6 +171,31 @@ def _themes(codes: list[str]) -> list[Theme]:
     return themes
 
 
+def _clean_name(name: str | None) -> str:
+    """An item name as stored: trimmed, 1–200 characters (create and update alike)."""
+    name = (name or "").strip()
+    if not name or len(name) > 200:
+        message = _("事项名称必填，且不超过200个字符。")
+        raise CatalogError(
+            errors.INVALID_GUIDE, message, fields={"name": [message]}, status=422
+        )
+    return name
+
+
+def _full_clean(instance: Model, *, message: str) -> None:
+    """``full_clean`` whose refusal is a 422 naming each field, never a 500: a
+    model check the service did not repeat still reaches the caller as a reason."""
+    try:
+        instance.full_clean()
+    except ValidationError as error:
+        raise CatalogError(
+            errors.INVALID_FIELDS,
+            message,
+            fields=validation_fields(error),
+            status=422,
+        ) from error
+
+
 def _check_name_free(name: str, exclude_pk: int | None = None) -> None:
     taken = BaseItem.objects.filter(name=name)
     if exclude_pk is not None:
@@ -201,12 +227,7 @@ def base_item_create(
     from django.conf import settings
 
     _require_authority(acting_user)
-    name = (name or "").strip()
-    if not name or len(name) > 200:
-        message = _("事项名称必填，且不超过200个字符。")
-        raise CatalogError(
-            errors.INVALID_GUIDE, message, fields={"name": [message]}, status=422
-        )
+    name = _clean_name(name)
     _check_name_free(name)
     cleaned_basis = _clean_legal_basis(legal_basis)
     themes = _themes(theme_codes or [])
@@ -267,7 +288,7 @@ def base_item_create(
         for_legal_person=for_legal_person,
         search_text=build_search_text(name, code),
     )
-    item.full_clean()
+    _full_clean(item, message=_("事项内容有误，请检查标出的字段。"))
     try:
         with transaction.atomic():
             item.save(force_insert=True)
@@ -300,9 +321,9 @@ def base_item_update(
     _require_authority(acting_user)
     item = BaseItem.objects.select_for_update().get(pk=item.pk)
     before = {"name": item.name, "legal_basis": item.legal_basis}
-    if name is not None and name.strip() != item.name:
-        _check_name_free(name.strip(), exclude_pk=item.pk)
-        item.name = name.strip()
+    if name is not None and (name := _clean_name(name)) != item.name:
+        _check_name_free(name, exclude_pk=item.pk)
+        item.name = name
         item.search_text = build_search_text(item.name, item.code)
     if legal_basis is not None:
         item.legal_basis = _clean_legal_basis(legal_basis)
@@ -310,7 +331,7 @@ def base_item_update(
         item.for_natural_person = for_natural_person
     if for_legal_person is not None:
         item.for_legal_person = for_legal_person
-    item.full_clean()
+    _full_clean(item, message=_("事项内容有误，请检查标出的字段。"))
     item.save()
     if theme_codes is not None:
         item.themes.set(_themes(theme_codes))
@@ -358,7 +379,7 @@ def listing_create(
         division_id=organisation.division_id,
         code=implementation_code(organisation.credit_code, level, base_item.code),
     )
-    listing.full_clean()
+    _full_clean(listing, message=_("实施清单内容有误，请检查标出的字段。"))
     listing.save(force_insert=True)
     audit.record(
         acting_user=acting_user,

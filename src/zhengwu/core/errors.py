@@ -52,14 +52,17 @@ def domain_error_from_validation(
 ) -> DomainError:
     """Turn a model's ``full_clean`` error into a DomainError that keeps every
     field's reasons, so the API and the pages show which field is wrong and why."""
+    return DomainError(code, message, fields=validation_fields(error))
+
+
+def validation_fields(error: ValidationError) -> dict[str, list[str]]:
+    """Field → reasons of a Django ``ValidationError`` (``__all__`` when it has none)."""
     if hasattr(error, "error_dict"):
-        fields = {
+        return {
             field: [str(reason) for reason in reasons]
             for field, reasons in error.message_dict.items()
         }
-    else:
-        fields = {"__all__": [str(reason) for reason in error.messages]}
-    return DomainError(code, message, fields=fields)
+    return {"__all__": [str(reason) for reason in error.messages]}
 
 
 LOCATION_PREFIXES = {"body", "query", "path", "payload", "form", "file"}

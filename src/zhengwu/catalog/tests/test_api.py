@@ -523,6 +523,40 @@ def test_malformed_json_is_400(client_for):
     assert not BaseItem.objects.exists()
 
 
+@pytest.mark.parametrize(
+    "url",
+    [
+        f"{API}/items",
+        f"{API}/attachments",
+        f"{API}/imports",
+        f"{API}/listings",
+        f"{API}/versions/1/comments",
+        f"{API}/versions/1/submit",
+    ],
+)
+@pytest.mark.parametrize(
+    "content_type",
+    [
+        "multipart/form-data",  # no boundary: the parser cannot start
+        "application/x-www-form-urlencoded; charset=utf-16",  # Django wants UTF-8
+    ],
+)
+def test_unparseable_form_bodies_are_400_not_500(world, url, content_type):
+    # given a signed-in browser: the CSRF check reads the form body first
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(world.authority)
+    token = "a" * 32
+    client.cookies["csrftoken"] = token
+    # when a form body Django cannot parse is posted
+    response = client.post(
+        url, data=b"a=b", content_type=content_type, headers={"X-CSRFToken": token}
+    )
+    # then it is refused like malformed JSON, in the API's shape
+    assert_error(response, 400, "request.malformed")
+    assert not BaseItem.objects.exists()
+    assert not AuditEvent.objects.exists()
+
+
 def test_deeply_nested_json_is_refused(client_for, world):
     version = draft_of(world.own)
     body = '{"guide": ' + "[" * 100000 + "]" * 100000 + "}"
@@ -692,6 +726,26 @@ def test_patch_item_changes_only_the_fields_sent(client_for):
     assert item.for_natural_person is True
     assert list(item.themes.values_list("code", flat=True)) == ["household"]
     assert response.json()["code"] == item.code
+
+
+@pytest.mark.parametrize("name", ["", "   ", "\t"])
+def test_patch_item_with_blank_name_is_422_and_changes_nothing(client_for, name):
+    # given
+    item = BaseItemFactory(name="旧名称", for_natural_person=True)
+    # when the name is blank, together with other changes
+    response = client_for("authority").patch(
+        f"{API}/items/{item.code}",
+        {"name": name, "for_natural_person": False, "themes": ["household"]},
+        content_type="application/json",
+    )
+    # then the name field is named and nothing changes
+    body = assert_error(response, 422)
+    assert "name" in body["fields"]
+    item.refresh_from_db()
+    assert item.name == "旧名称"
+    assert item.for_natural_person is True
+    assert not item.themes.exists()
+    assert not AuditEvent.objects.filter(event="catalog.base_item_updated").exists()
 
 
 # --- listings and versions (staff) -------------------------------------------
