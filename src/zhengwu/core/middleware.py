@@ -1,11 +1,14 @@
-"""Per-request context (source address, request id) read by the audit log."""
+"""Per-request context (source address, request id) read by the audit log, and the
+refusal of form bodies Django cannot decode."""
 
 import contextvars
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import render
+from django.utils.translation import gettext as _
 
 
 @dataclass(frozen=True)
@@ -46,3 +49,41 @@ class RequestContextMiddleware:
             _current.reset(token)
         response["X-Request-ID"] = context.request_id
         return response
+
+
+FORM_URLENCODED = "application/x-www-form-urlencoded"
+
+
+class FormEncodingMiddleware:
+    """Answer 400 to a form body declared in a charset other than UTF-8.
+
+    Django refuses such a body with ``BadRequest`` when ``request.POST`` is first read
+    (by the CSRF check, before any view), but unlike a multipart error it does not
+    mark the body unreadable: its CSRF-protected 400 page reads it again and the
+    answer becomes a 500. Refused here, before anything reads the body, the request
+    gets the same 400 as any other malformed body. Placed before CsrfViewMiddleware."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if (
+            request.method == "POST"
+            and request.content_type == FORM_URLENCODED
+            and request.encoding is not None
+            and request.encoding.lower() != "utf-8"
+        ):
+            return malformed_request_response(request)
+        return self.get_response(request)
+
+
+def malformed_request_response(request: HttpRequest) -> HttpResponse:
+    """400 in the API's error shape under /api/, the 400 page elsewhere."""
+    if request.path.startswith("/api/"):
+        body = {
+            "code": "request.malformed",
+            "message": _("请求格式错误，无法解析请求内容。"),
+            "fields": {},
+        }
+        return JsonResponse(body, status=400)
+    return render(request, "400.html", status=400)

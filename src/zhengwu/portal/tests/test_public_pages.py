@@ -288,3 +288,21 @@ def test_csp_header_and_no_inline_script(client, world):
     assert "<script>" not in body
     assert " style=" not in body
     assert " onclick=" not in body
+
+
+@pytest.mark.parametrize("url", ["/accounts/login/", "/search/", "/"])
+@pytest.mark.parametrize("charset", ["utf-16", "latin-1", "utf8"])
+def test_form_body_in_another_charset_is_400_not_500(world, url, charset):
+    from django.test import Client
+
+    # given an anonymous browser whose CSRF check reads the form body
+    client = Client(enforce_csrf_checks=True)
+    # when the body declares a charset other than UTF-8
+    response = client.post(
+        url,
+        data=b"username=a&password=b",
+        content_type=f"application/x-www-form-urlencoded; charset={charset}",
+    )
+    # then the 400 page, not a server error
+    assert response.status_code == 400
+    assert "请求无效" in response.content.decode()

@@ -542,6 +542,31 @@ def test_csrf_is_enforced_on_staff_posts(world):
     assert pages.open_version(world.passport_listing) is None
 
 
+@pytest.mark.parametrize(
+    "content_type",
+    [
+        "multipart/form-data",
+        "multipart/form-data; boundary=",
+        "application/x-www-form-urlencoded; charset=utf-16",
+    ],
+)
+def test_unparseable_bodies_are_400_and_change_nothing(world, content_type):
+    from django.test import Client
+
+    # given a signed-in browser whose CSRF check has to read the body
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(world.editor)
+    client.cookies["csrftoken"] = "a" * 32
+    url = f"/staff/listings/{world.passport_listing.pk}/new-version/"
+    # when the body cannot be parsed
+    response = client.post(
+        url, data=b"a=b", content_type=content_type, headers={"X-CSRFToken": "a" * 32}
+    )
+    # then it is a bad request, not a server error, and no draft is made
+    assert response.status_code == 400
+    assert pages.open_version(world.passport_listing) is None
+
+
 def test_online_url_must_be_a_web_address(client_for, world):
     draft = _draft(world)
     client = client_for("editor")
