@@ -5,6 +5,7 @@ import uuid
 from urllib.parse import quote
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.db.models import Q, QuerySet
 from django.http import FileResponse
 
 import structlog
@@ -16,31 +17,31 @@ from .models import Attachment
 logger = structlog.get_logger(__name__)
 
 
+def downloadable_attachments(
+    user: AbstractBaseUser | AnonymousUser | None,
+) -> QuerySet[Attachment]:
+    """The attachments ``user`` may see and download: every published file; before
+    publication only files of the user's own organisations, files the user uploaded,
+    and, for the catalogue authority, all files."""
+    scope = staff_scope(user)
+    if scope.can_review:
+        return Attachment.objects.all()
+    visible = Q(is_public=True) | Q(organisation_id__in=scope.editor_organisation_ids)
+    if scope.user_id is not None:
+        visible |= Q(uploaded_by_id=scope.user_id)
+    return Attachment.objects.filter(visible)
+
+
 def attachment_for_download(
     pk: uuid.UUID | str, user: AbstractBaseUser | AnonymousUser | None
 ) -> Attachment | None:
     """The attachment if ``user`` may download it, else None (callers answer 404, so
-    an unpublished file's existence is not revealed).
-
-    Public once a version referring to it was published; before that only staff of
-    the owning organisation, its uploader and the catalogue authority."""
+    an unpublished file's existence is not revealed)."""
     try:
         key = pk if isinstance(pk, uuid.UUID) else uuid.UUID(str(pk or "").strip())
     except ValueError:
         return None
-    attachment = Attachment.objects.filter(pk=key).first()
-    if attachment is None or attachment.is_public:
-        return attachment
-    scope = staff_scope(user)
-    if scope.can_review:
-        return attachment
-    if attachment.organisation_id is not None and scope.can_edit_organisation(
-        attachment.organisation_id
-    ):
-        return attachment
-    if scope.user_id is not None and attachment.uploaded_by_id == scope.user_id:
-        return attachment
-    return None
+    return downloadable_attachments(user).filter(pk=key).first()
 
 
 def content_disposition(filename: str) -> str:

@@ -22,6 +22,7 @@ from zhengwu.core.models import Division, Organisation, OrganisationLevel
 from zhengwu.identity.facade import staff_scope
 
 from .constants import OPEN_STATUSES, VersionStatus
+from .downloads import downloadable_attachments
 from .models import (
     Attachment,
     ImportJob,
@@ -226,7 +227,11 @@ class AttachmentInfo:
         return self.name.rsplit(".", 1)[-1].upper() if "." in self.name else ""
 
 
-def attachments_by_ids(ids: Iterable[str | None]) -> dict[str, AttachmentInfo]:
+def attachments_by_ids(
+    ids: Iterable[str | None], user: UserLike
+) -> dict[str, AttachmentInfo]:
+    """Name, size and type of the files among ``ids`` that ``user`` may see; another
+    department's unpublished file is left out, as if it did not exist."""
     keys = {str(key) for key in (parse_uuid(i) for i in ids if i) if key}
     if not keys:
         return {}
@@ -234,7 +239,7 @@ def attachments_by_ids(ids: Iterable[str | None]) -> dict[str, AttachmentInfo]:
         str(a.pk): AttachmentInfo(
             str(a.pk), a.original_name, a.size, a.content_type, a.is_public
         )
-        for a in Attachment.objects.filter(pk__in=keys)
+        for a in downloadable_attachments(user).filter(pk__in=keys)
     }
 
 

@@ -198,8 +198,8 @@ def _rule_messages(guide: Guide) -> tuple[dict[str, list[str]], dict[str, list[s
     return errors, warnings
 
 
-def _attachment_infos(raw: dict[str, Any]) -> dict[str, Any]:
-    return pages.attachments_by_ids(guide_form.attachment_ids(raw).values())
+def _attachment_infos(raw: dict[str, Any], user: Any) -> dict[str, Any]:
+    return pages.attachments_by_ids(guide_form.attachment_ids(raw).values(), user)
 
 
 def _edit_context(
@@ -229,7 +229,7 @@ def _render_edit(
         submission.raw,
         change_reason=submission.change_reason,
         errors=errors,
-        attachments=_attachment_infos(submission.raw),
+        attachments=_attachment_infos(submission.raw, request.user),
         labels=SUMMARY_LABELS,
         autofocus_path=submission.added_path,
     )
@@ -316,7 +316,7 @@ def version_edit(request: HttpRequest, scope: StaffScope, pk: int) -> HttpRespon
             change_reason=version.change_reason,
             errors=errors,
             warnings=warnings,
-            attachments=_attachment_infos(raw),
+            attachments=_attachment_infos(raw, request.user),
             labels=SUMMARY_LABELS,
         )
         context = _edit_context(request, version, form, rules_checked=True)
@@ -329,7 +329,7 @@ def version_edit(request: HttpRequest, scope: StaffScope, pk: int) -> HttpRespon
         if is_htmx(request) and submission.section:
             form = guide_form.bind(
                 submission.raw,
-                attachments=_attachment_infos(submission.raw),
+                attachments=_attachment_infos(submission.raw, request.user),
                 autofocus_path=submission.added_path,
             )
             return render(
@@ -393,7 +393,7 @@ def version_edit(request: HttpRequest, scope: StaffScope, pk: int) -> HttpRespon
 def _detail_context(
     request: HttpRequest, scope: StaffScope, version: Any, **forms: Any
 ) -> dict[str, Any]:
-    context = guide_context(version)
+    context = guide_context(version, request.user)
     guide = context["guide"]
     issues = check_rules(guide)
     can_edit = scope.can_edit_organisation(version.listing.organisation_id)

@@ -222,7 +222,7 @@ def guide_of(version: Any) -> Guide:
         return Guide()
 
 
-def guide_context(version: Any) -> dict[str, Any]:
+def guide_context(version: Any, user: Any) -> dict[str, Any]:
     """What the guide partial needs: the parsed guide, its files, labels."""
     guide = guide_of(version)
     return {
@@ -230,7 +230,7 @@ def guide_context(version: Any) -> dict[str, Any]:
         "listing": version.listing,
         "item": version.listing.base_item,
         "guide": guide,
-        "files": pages.attachments_by_ids(guide.attachment_ids()),
+        "files": pages.attachments_by_ids(guide.attachment_ids(), user),
         "handling_names": {h.code: h.name for h in guide.handling_items},
         "stages": [
             (code, label, code in guide.depth_stages)
@@ -244,7 +244,7 @@ def listing(request: HttpRequest, code: str) -> HttpResponse:
     version = public_version_for(code.upper())
     if version is None:
         raise Http404(_("没有找到这个事项，或它尚未公布。"))
-    context = guide_context(version)
+    context = guide_context(version, request.user)
     context["others"] = [
         other
         for other in public_listings_of_item(version.listing.base_item)[:200]
