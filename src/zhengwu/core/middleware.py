@@ -71,6 +71,7 @@ class FormEncodingMiddleware:
             request.method == "POST"
             and request.content_type == FORM_URLENCODED
             and request.encoding is not None
+            # The same test Django's own parser applies (request.py): "utf8" fails too.
             and request.encoding.lower() != "utf-8"
         ):
             return malformed_request_response(request)
