@@ -34,6 +34,7 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    "ninja",  # serves its Swagger UI from our static files, not a CDN
     "django_tasks_db",
     "zhengwu.core",
     "zhengwu.identity",

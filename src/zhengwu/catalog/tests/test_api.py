@@ -1557,3 +1557,13 @@ def test_export_openapi_command_is_deterministic(capsys):
     assert "事项类型" in first  # not \u-escaped
     document = json.loads(first)
     assert list(document) == sorted(document)
+
+
+def test_api_documentation_is_served_without_outside_network(client):
+    # when a developer of another department opens the interactive documentation
+    response = client.get("/api/v1/docs")
+    # then it loads Swagger UI from the platform itself, not from a CDN
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert "/static/ninja/swagger-ui-bundle.js" in page
+    assert "cdn." not in page
