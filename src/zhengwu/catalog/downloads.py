@@ -32,6 +32,21 @@ def downloadable_attachments(
     return Attachment.objects.filter(visible)
 
 
+def usable_attachments(
+    user: AbstractBaseUser | AnonymousUser | None, *, organisation_id: int
+) -> QuerySet[Attachment]:
+    """The attachments a draft of ``organisation_id`` edited by ``user`` may refer to:
+    public files, that organisation's files, files the user uploaded; any file for the
+    catalogue authority."""
+    scope = staff_scope(user)
+    if scope.can_review:
+        return Attachment.objects.all()
+    usable = Q(is_public=True) | Q(organisation_id=organisation_id)
+    if scope.user_id is not None:
+        usable |= Q(uploaded_by_id=scope.user_id)
+    return Attachment.objects.filter(usable)
+
+
 def attachment_for_download(
     pk: uuid.UUID | str, user: AbstractBaseUser | AnonymousUser | None
 ) -> Attachment | None:

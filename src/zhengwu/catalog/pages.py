@@ -22,9 +22,8 @@ from zhengwu.core.models import Division, Organisation, OrganisationLevel
 from zhengwu.identity.facade import staff_scope
 
 from .constants import OPEN_STATUSES, VersionStatus
-from .downloads import downloadable_attachments
+from .downloads import downloadable_attachments, usable_attachments
 from .models import (
-    Attachment,
     ImportJob,
     ItemType,
     Listing,
@@ -252,14 +251,7 @@ def attachment_ids_usable(
     keys = {str(key) for key in (parse_uuid(i) for i in ids) if key}
     if not keys:
         return set()
-    scope = staff_scope(user)
-    rows = Attachment.objects.filter(pk__in=keys)
-    if not scope.can_review:
-        rows = rows.filter(
-            Q(organisation_id=organisation_id)
-            | Q(is_public=True)
-            | Q(uploaded_by_id=scope.user_id)
-        )
+    rows = usable_attachments(user, organisation_id=organisation_id).filter(pk__in=keys)
     return {str(pk) for pk in rows.values_list("pk", flat=True)}
 
 

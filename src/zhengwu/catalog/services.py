@@ -23,6 +23,7 @@ from zhengwu.identity.facade import staff_scope
 from . import errors
 from .codes import basic_code, implementation_code
 from .constants import OPEN_STATUSES, TRANSITIONS, VersionStatus
+from .downloads import usable_attachments
 from .errors import CatalogError
 from .files import check_upload
 from .guide import Guide, check_rules, depth_level, shared_fingerprint
@@ -85,13 +86,18 @@ def _rule_error_fields(guide: Guide) -> dict[str, list[str]]:
     return fields
 
 
-def _check_attachments(guide: Guide) -> None:
+def _check_attachments(guide: Guide, *, organisation_id: int, user: User) -> None:
+    """Every file the guide refers to exists and may be used by a draft of this
+    organisation: publishing makes it public, so another department's unpublished file
+    must not slip in by its id. An unusable file is reported as not existing."""
     ids = guide.attachment_ids()
     if not ids:
         return
     found = {
         str(pk)
-        for pk in Attachment.objects.filter(pk__in=ids).values_list("pk", flat=True)
+        for pk in usable_attachments(user, organisation_id=organisation_id)
+        .filter(pk__in=ids)
+        .values_list("pk", flat=True)
     }
     missing = ids - found
     if missing:
@@ -436,7 +442,9 @@ def version_create(
         parsed = parse_guide(current.guide) if current else Guide()
     else:
         parsed = parse_guide(guide)
-    _check_attachments(parsed)
+    _check_attachments(
+        parsed, organisation_id=listing.organisation_id, user=acting_user
+    )
     number = (listing.versions.aggregate(m=Max("number"))["m"] or 0) + 1
     version = ListingVersion(
         listing=listing,
@@ -479,7 +487,9 @@ def version_update(
             status=409,
         )
     parsed = parse_guide(guide)
-    _check_attachments(parsed)
+    _check_attachments(
+        parsed, organisation_id=version.listing.organisation_id, user=acting_user
+    )
     _apply_guide(version, parsed)
     fields = [*GUIDE_FIELDS, "updated_at"]
     if change_reason is not None:

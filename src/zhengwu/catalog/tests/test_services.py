@@ -1,5 +1,6 @@
 import datetime
 
+from django.contrib.auth import get_user_model
 from django.utils import timezone
 
 import pytest
@@ -20,6 +21,8 @@ from zhengwu.catalog.tests.factories import (
 )
 from zhengwu.core.models import AuditEvent
 from zhengwu.identity.constants import StaffRole
+
+User = get_user_model()
 
 BASIS = [
     {"law": "《中华人民共和国护照法》", "article": "第五条", "text": "公民因前往外国……"}
@@ -448,3 +451,24 @@ def test_sub_item_cannot_have_sub_items(authority):
         )
     assert "parent" in error.value.fields
     assert BaseItem.objects.count() == 2
+
+
+def test_draft_cannot_refer_to_another_departments_unpublished_file(editor, org):
+    # given an unpublished file of another department
+    other = OrganisationFactory()
+    stranger = User.objects.create_user(username="stranger")
+    grant(stranger, other, StaffRole.DEPARTMENT_EDITOR)
+    pdf = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF"
+    private = services.attachment_create(
+        content=pdf, filename="内部材料.pdf", acting_user=stranger, organisation=other
+    )
+    guide = complete_guide()
+    guide["materials"][1]["blank_form"] = str(private.pk)
+    # when the editor names it in their own draft (publication would make it public)
+    with pytest.raises(CatalogError) as error:
+        _draft(editor, org, materials=guide["materials"])
+    # then it is refused as if it did not exist, and nothing is saved
+    assert "attachments" in error.value.fields
+    assert not ListingVersion.objects.exists()
+    private.refresh_from_db()
+    assert private.is_public is False
