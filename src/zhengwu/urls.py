@@ -7,5 +7,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/", api.urls),
     path("i18n/", include("django.conf.urls.i18n")),
+    path("o/", include("oauth2_provider.urls", namespace="oauth2_provider")),
+    path("", include("zhengwu.identity.urls")),
     path("", include("zhengwu.portal.urls")),
 ]

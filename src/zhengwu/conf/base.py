@@ -36,6 +36,9 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "ninja",  # serves its Swagger UI from our static files, not a CDN
     "django_tasks_db",
+    "oauth2_provider",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
     "zhengwu.core",
     "zhengwu.identity",
     "zhengwu.catalog",
@@ -51,6 +54,9 @@ MIDDLEWARE = [
     "zhengwu.core.middleware.FormEncodingMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
+    "zhengwu.identity.middleware.SessionPolicyMiddleware",
+    "zhengwu.identity.middleware.ActingMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
@@ -86,6 +92,13 @@ PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.Argon2PasswordHasher",
     "django.contrib.auth.hashers.PBKDF2PasswordHasher",
 ]
+OAUTH2_PROVIDER_APPLICATION_MODEL = "oauth2_provider.Application"
+# Personal data at rest: SM4 key and blind-index key, 32 hex digits each. Empty is
+# allowed with DEBUG on and in the test settings only (derived from SECRET_KEY);
+# production.py refuses to start without them.
+ZHENGWU_FIELD_ENCRYPTION_KEY = env("FIELD_ENCRYPTION_KEY", default="")
+ZHENGWU_BLIND_INDEX_KEY = env("BLIND_INDEX_KEY", default="")
+
 LOGIN_URL = "portal:login"
 LOGIN_REDIRECT_URL = "portal:workbench"
 LOGOUT_REDIRECT_URL = "portal:home"

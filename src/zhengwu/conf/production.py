@@ -8,3 +8,10 @@ CSRF_COOKIE_SECURE = True
 SECURE_SSL_REDIRECT = env("SSL_REDIRECT", default=True, cast=as_bool)  # noqa: F405
 SECURE_HSTS_SECONDS = 31536000
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+
+for _name in ("ZHENGWU_FIELD_ENCRYPTION_KEY", "ZHENGWU_BLIND_INDEX_KEY"):
+    _value = globals()[_name]
+    if len(_value) != 32 or any(c not in "0123456789abcdefABCDEF" for c in _value):
+        raise ImproperlyConfigured(  # noqa: F405
+            f"{_name} must be set to 32 hexadecimal digits (an SM4 / HMAC-SM3 key)"
+        )

@@ -86,6 +86,23 @@ def _normalised_ip(value: str | None) -> str | None:
     return clean_ipv6_address(value) if address.version == 6 else str(address)
 
 
+_on_behalf_of: contextvars.ContextVar[str] = contextvars.ContextVar(
+    "zhengwu_audit_on_behalf_of", default=""
+)
+
+
+@contextlib.contextmanager
+def acting_for(principal: str) -> Iterator[None]:
+    """Within this block every record names ``principal`` (e.g. ``person:42``,
+    ``entity:91210100...``) as the one the actor acts for. Identity sets it for a
+    request made under an authorisation or at a counter."""
+    token = _on_behalf_of.set(principal)
+    try:
+        yield
+    finally:
+        _on_behalf_of.reset(token)
+
+
 def record(
     *,
     acting_user: AbstractBaseUser | AnonymousUser | None,
@@ -113,7 +130,7 @@ def record(
         actor_label=user.get_username()
         if user is not None
         else actor_label or "anonymous",
-        on_behalf_of=on_behalf_of,
+        on_behalf_of=on_behalf_of or _on_behalf_of.get(),
         event=event,
         outcome=outcome,
         target_type=target._meta.label_lower if target is not None else "",

@@ -152,6 +152,11 @@ class AuditEvent(models.Model):
         indexes = [
             models.Index(fields=["target_type", "target_id"], name="audit_target_idx"),
             models.Index(
+                fields=["on_behalf_of", "-occurred_at"],
+                name="audit_principal_idx",
+                condition=~models.Q(on_behalf_of=""),
+            ),
+            models.Index(
                 fields=["id"],
                 name="audit_unsealed_idx",
                 condition=models.Q(seq__isnull=True),

@@ -1,0 +1,2 @@
+"""Identity pages. Each module owns one area and its ``urlpatterns``; ``identity.urls``
+joins them."""

@@ -1,0 +1,5 @@
+"""accounts pages."""
+
+from django.urls import URLPattern
+
+urlpatterns: list[URLPattern] = []

@@ -1,0 +1,5 @@
+"""clients pages."""
+
+from django.urls import URLPattern
+
+urlpatterns: list[URLPattern] = []

@@ -1,0 +1,5 @@
+"""me pages."""
+
+from django.urls import URLPattern
+
+urlpatterns: list[URLPattern] = []

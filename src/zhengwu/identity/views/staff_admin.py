@@ -1,0 +1,5 @@
+"""staff_admin pages."""
+
+from django.urls import URLPattern
+
+urlpatterns: list[URLPattern] = []
