@@ -70,6 +70,9 @@ class PasswordHistory(models.Model):
             models.Index(fields=["user", "-created_at"], name="pwhistory_user_idx")
         ]
 
+    def __str__(self) -> str:
+        return f"{self.user_id} @ {self.created_at:%Y-%m-%d}"
+
 
 class LoginLock(models.Model):
     """Failed logins counted per account and per source address; five failures lock
@@ -90,6 +93,9 @@ class LoginLock(models.Model):
                 fields=["scope", "key"], name="loginlock_unique_key"
             )
         ]
+
+    def __str__(self) -> str:
+        return f"{self.scope}:{self.key[:8]}"
 
 
 class OneTimeCode(models.Model):
@@ -113,6 +119,9 @@ class OneTimeCode(models.Model):
             models.Index(fields=["source_ip", "-created_at"], name="otp_ip_idx"),
         ]
 
+    def __str__(self) -> str:
+        return f"{self.purpose} {self.created_at:%Y-%m-%d %H:%M}"
+
 
 class UserSession(models.Model):
     """Every session a user has open, so logging out ends all of them (and the
@@ -132,6 +141,9 @@ class UserSession(models.Model):
         indexes = [
             models.Index(fields=["user", "ended_at"], name="usersession_user_idx")
         ]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} {self.created_at:%Y-%m-%d %H:%M}"
 
 
 # --- natural and legal persons ------------------------------------------------------
