@@ -15,6 +15,7 @@ from ninja.errors import AuthenticationError, HttpError, ValidationError
 from zhengwu.catalog.api import router as catalog_router
 from zhengwu.core.api import router as core_router
 from zhengwu.core.errors import DomainError, pydantic_fields
+from zhengwu.identity.api import router as identity_router
 
 api = NinjaAPI(
     title="zhengwu API",
@@ -24,6 +25,7 @@ api = NinjaAPI(
 )
 api.add_router("/core/", core_router)
 api.add_router("/catalog/", catalog_router)
+api.add_router("/identity/", identity_router)
 
 
 @api.exception_handler(DomainError)

@@ -1,0 +1,5 @@
+"""Identity API: accounts."""
+
+from ninja import Router
+
+router = Router()

@@ -1,0 +1,5 @@
+"""Identity API: admin."""
+
+from ninja import Router
+
+router = Router()

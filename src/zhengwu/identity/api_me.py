@@ -1,0 +1,5 @@
+"""Identity API: me."""
+
+from ninja import Router
+
+router = Router()
