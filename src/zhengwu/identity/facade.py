@@ -1,21 +1,63 @@
-"""What other apps may ask about staff: organisations and roles. The one place that
-decides who is a department editor or the catalogue authority."""
+"""What other apps may ask about staff: organisations, roles and data scopes. The one
+place that decides who is a department editor, the catalogue authority, a reviewer,
+a counter clerk, or one of the three separated administrators.
 
-from dataclasses import dataclass
+``is_staff_member`` keeps its catalogue meaning (department editor, catalogue
+authority or superuser): catalog and portal use it as the gate of the catalogue
+workbench, attachment upload and import, so the new roles (reviewer, counter clerk,
+administrators) do not pass it. ``has_staff_role`` is true for any staff role."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from functools import cached_property
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 
-from .constants import StaffRole
+from zhengwu.core.models import Division
+
+from .constants import ADMIN_ROLES, StaffRole
 from .models import StaffMembership
 from .services import membership_grant, membership_revoke
 
 __all__ = [
+    "ADMIN_ROLES",
+    "MembershipScope",
     "StaffRole",
     "StaffScope",
+    "division_descendants",
+    "identity_demo_logins",
     "membership_grant",
     "membership_revoke",
+    "populate_identity_demo",
     "staff_scope",
 ]
+
+
+def division_descendants(codes: Iterable[str]) -> frozenset[str]:
+    """``codes`` and every division below them (through ``Division.parent``)."""
+    found = set(codes)
+    frontier = set(found)
+    while frontier:
+        children = set(
+            Division.objects.filter(parent__code__in=frontier).values_list(
+                "code", flat=True
+            )
+        )
+        frontier = children - found
+        found |= frontier
+    return frozenset(found)
+
+
+@dataclass(frozen=True)
+class MembershipScope:
+    """One role in one organisation, with the division its data scope starts from
+    (the membership's scope division, else the organisation's division)."""
+
+    organisation_id: int
+    role: str
+    division_code: str
 
 
 @dataclass(frozen=True)
@@ -24,9 +66,13 @@ class StaffScope:
     editor_organisation_ids: frozenset[int]
     is_catalogue_authority: bool
     is_superuser: bool
+    memberships: tuple[MembershipScope, ...] = field(default=())
+
+    # --- catalogue (unchanged meaning) ---------------------------------------
 
     @property
     def is_staff_member(self) -> bool:
+        """A member of the catalogue staff (editor, authority, superuser)."""
         return bool(
             self.editor_organisation_ids
             or self.is_catalogue_authority
@@ -40,29 +86,128 @@ class StaffScope:
     def can_review(self) -> bool:
         return self.is_superuser or self.is_catalogue_authority
 
+    # --- roles ----------------------------------------------------------------
+
+    @property
+    def roles(self) -> frozenset[str]:
+        return frozenset(m.role for m in self.memberships)
+
+    @property
+    def has_staff_role(self) -> bool:
+        return bool(self.memberships)
+
+    @property
+    def roles_by_organisation(self) -> dict[int, frozenset[str]]:
+        result: dict[int, set[str]] = {}
+        for m in self.memberships:
+            result.setdefault(m.organisation_id, set()).add(m.role)
+        return {org: frozenset(roles) for org, roles in result.items()}
+
+    def has_role(self, role: StaffRole | str) -> bool:
+        return str(role) in self.roles
+
+    def organisation_ids(self, role: StaffRole | str) -> frozenset[int]:
+        return frozenset(m.organisation_id for m in self.memberships if m.role == role)
+
+    def is_admin(self, kind: StaffRole | str | None = None) -> bool:
+        """Holds an administrator role (``kind``: that one). A superuser is not an
+        administrator here: separated duties are held by named role accounts."""
+        if kind is None:
+            return bool(self.roles & ADMIN_ROLES)
+        return StaffRole(kind) in ADMIN_ROLES and self.has_role(kind)
+
+    @property
+    def can_administer_staff(self) -> bool:
+        return self.has_role(StaffRole.SYSTEM_ADMIN)
+
+    @property
+    def can_manage_security(self) -> bool:
+        return self.has_role(StaffRole.SECURITY_ADMIN)
+
+    @property
+    def can_view_audit_log(self) -> bool:
+        return self.has_role(StaffRole.AUDIT_ADMIN)
+
+    @property
+    def counter_organisation_ids(self) -> frozenset[int]:
+        return self.organisation_ids(StaffRole.COUNTER_CLERK)
+
+    @property
+    def service_point_organisation_ids(self) -> frozenset[int]:
+        return self.organisation_ids(StaffRole.SERVICE_POINT_CLERK)
+
+    @property
+    def reviewer_organisation_ids(self) -> frozenset[int]:
+        return self.organisation_ids(StaffRole.REVIEWER)
+
+    # --- data scope -------------------------------------------------------------
+
+    @cached_property
+    def division_codes(self) -> frozenset[str]:
+        """Divisions this user's data scope covers, over all roles: each scope
+        division and everything below it."""
+        return division_descendants(m.division_code for m in self.memberships)
+
+    def division_codes_for(self, role: StaffRole | str) -> frozenset[str]:
+        """The divisions covered by ``role`` alone."""
+        return division_descendants(
+            m.division_code for m in self.memberships if m.role == role
+        )
+
+    def covers_division(self, code: str, role: StaffRole | str | None = None) -> bool:
+        codes = self.division_codes if role is None else self.division_codes_for(role)
+        return code in codes
+
 
 ANONYMOUS_SCOPE = StaffScope(None, frozenset(), False, False)
 
 
 def staff_scope(user: AbstractBaseUser | AnonymousUser | None) -> StaffScope:
-    """The catalogue rights of ``user``; cached on the user object for one request."""
+    """The staff rights of ``user``; cached on the user object for one request."""
     if user is None or not user.is_authenticated or not user.is_active:
         return ANONYMOUS_SCOPE
     cached = getattr(user, "_zhengwu_staff_scope", None)
     if cached is not None:
         return cached
     rows = list(
-        StaffMembership.objects.filter(user=user).values_list("organisation_id", "role")
+        StaffMembership.objects.filter(user=user).values_list(
+            "organisation_id",
+            "role",
+            "scope_division__code",
+            "organisation__division__code",
+        )
+    )
+    memberships = tuple(
+        MembershipScope(org, role, scope_code or org_code)
+        for org, role, scope_code, org_code in rows
     )
     scope = StaffScope(
         user_id=user.pk,
         editor_organisation_ids=frozenset(
-            org for org, role in rows if role == StaffRole.DEPARTMENT_EDITOR
+            m.organisation_id
+            for m in memberships
+            if m.role == StaffRole.DEPARTMENT_EDITOR
         ),
         is_catalogue_authority=any(
-            role == StaffRole.CATALOGUE_AUTHORITY for _, role in rows
+            m.role == StaffRole.CATALOGUE_AUTHORITY for m in memberships
         ),
         is_superuser=bool(getattr(user, "is_superuser", False)),
+        memberships=memberships,
     )
     user._zhengwu_staff_scope = scope  # type: ignore[union-attr]
     return scope
+
+
+def populate_identity_demo(*, password: str) -> dict[str, int]:
+    """Load the identity part of the demo (after the catalogue demo's organisations);
+    idempotent. Returns counts of what was created."""
+    from .demo import populate
+
+    return populate(password=password)
+
+
+def identity_demo_logins() -> list[tuple[str, str, str, str, bool]]:
+    """(login, password note, role, organisation, exists) of the identity demo."""
+    from .demo import demo_logins
+
+    return demo_logins()
