@@ -448,6 +448,12 @@ class ClientPolicy(BaseModel):
     trusted = models.BooleanField(
         _("免确认"), default=True, help_text=_("政务部门系统：用户无需逐次确认授权。")
     )
+    disabled_at = models.DateTimeField(
+        _("停用时间"),
+        null=True,
+        blank=True,
+        help_text=_("停用后该系统的令牌全部作废，也不能再获取令牌。"),
+    )
 
     class Meta:
         verbose_name = _("接入系统策略")
