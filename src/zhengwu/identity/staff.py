@@ -376,6 +376,22 @@ def current_locks() -> QuerySet[LoginLock]:
     ).order_by("-locked_until", "-first_failure_at")
 
 
+def lock_labels(locks: list[LoginLock]) -> dict[int, str]:
+    """Lock id → the staff username an account lock belongs to, where it is a staff
+    account (keys are blind indexes; a citizen's lock stays unnamed)."""
+    from .login import account_key
+
+    wanted = {lock.key for lock in locks if lock.scope == "account"}
+    if not wanted:
+        return {}
+    names = {}
+    for user in staff_users().only("pk", "username")[:2000]:
+        key = account_key(user, "")
+        if key in wanted:
+            names[key] = user.get_username()
+    return {lock.pk: names[lock.key] for lock in locks if lock.key in names}
+
+
 @transaction.atomic
 def login_lock_clear(*, lock_id: int, acting_user: User | None) -> None:
     """Clear one login lock (account or source address) at once."""
@@ -383,9 +399,13 @@ def login_lock_clear(*, lock_id: int, acting_user: User | None) -> None:
     lock = LoginLock.objects.select_for_update().filter(pk=lock_id).first()
     if lock is None:
         raise IdentityError(NOT_FOUND, _("该锁定记录不存在或已解除。"), status=404)
-    data = {"scope": lock.scope, "failures": lock.failures}
+    data: dict[str, object] = {"scope": lock.scope, "failures": lock.failures}
     if lock.scope == "address":
         data["address"] = lock.key
+    else:
+        label = lock_labels([lock]).get(lock.pk)
+        data["user"] = label or ""
+        data["key"] = lock.key[:12]
     lock.delete()
     audit.record(acting_user=acting_user, event="identity.login_unlocked", data=data)
 
