@@ -60,3 +60,41 @@ def legal_person_record(
         representative_name=representative_name,
         representative_id_index=blind_index(representative_id, purpose="id_number"),
     )
+
+
+def make_citizen(name: str = "张三", *, verified: bool = True):
+    """A registered citizen (L2 when ``verified``: their population record exists)."""
+    from zhengwu.identity.persons import register_person
+
+    id_number = make_id_number()
+    if verified:
+        population_record(name, id_number)
+    person = register_person(
+        name=name, id_number=id_number, mobile=make_mobile(), password=PASSWORD
+    )
+    person.clear_id_number = id_number
+    return person
+
+
+def make_counter_clerk(username: str = "clerk"):
+    """A staff user with the counter-clerk role in a service hall."""
+    from django.contrib.auth import get_user_model
+
+    from zhengwu.core.models import Division, Organisation
+    from zhengwu.identity.constants import StaffRole
+    from zhengwu.identity.models import StaffMembership
+
+    division, _ = Division.objects.get_or_create(
+        code="210100", defaults={"name": "沈阳市", "kind": "市", "level": "prefecture"}
+    )
+    organisation, _ = Organisation.objects.get_or_create(
+        credit_code=make_credit_code(9000),
+        defaults={"name": "沈阳市政务服务中心", "level": 3, "division": division},
+    )
+    user = get_user_model().objects.create_user(
+        username=username, password=PASSWORD, first_name="窗口小李"
+    )
+    StaffMembership.objects.create(
+        user=user, organisation=organisation, role=StaffRole.COUNTER_CLERK
+    )
+    return user

@@ -1,0 +1,111 @@
+"""Counter visits: only counter clerks, a valid ID, the population check, acting
+for the walk-in, reveal while serving."""
+
+import pytest
+
+from zhengwu.core.models import AuditEvent
+from zhengwu.identity import counter, persons
+from zhengwu.identity.constants import AssuranceLevel
+from zhengwu.identity.errors import IdentityError
+from zhengwu.identity.models import CounterVisit, Person
+
+from .person_factories import (
+    make_citizen,
+    make_counter_clerk,
+    make_id_number,
+    population_record,
+)
+
+pytestmark = pytest.mark.django_db
+
+
+def test_a_counter_clerk_serves_a_walk_in_and_verifies_in_person(client):
+    # given
+    clerk = make_counter_clerk()
+    id_number = make_id_number()
+    population_record("孙八", id_number)
+    client.force_login(clerk)
+    # when
+    response = client.post(
+        "/staff/counter/",
+        {"name": "孙八", "id_number": id_number, "document": "id_card", "verify": "on"},
+    )
+    # then
+    assert response.status_code == 302
+    person = Person.objects.get()
+    assert person.user is None
+    assert person.assurance_level == AssuranceLevel.IN_PERSON
+    assert person.verified_by == clerk
+    visit = CounterVisit.objects.get()
+    page = client.get("/staff/counter/").content.decode()
+    assert "正在代 孙* 办理" in page
+    assert id_number not in page
+    started = AuditEvent.objects.get(event="identity.counter_visit_started")
+    assert started.on_behalf_of == f"person:{person.pk}"
+    # the clerk may see the full number while serving (audited)
+    page = client.post(f"/staff/counter/visits/{visit.pk}/reveal").content.decode()
+    assert id_number in page
+    viewed = AuditEvent.objects.get(event="identity.personal_data_viewed")
+    assert viewed.actor == clerk and viewed.outcome == "success"
+    # after the visit ends, no longer
+    client.post(f"/staff/counter/visits/{visit.pk}/end")
+    with pytest.raises(IdentityError):
+        persons.reveal_personal_data(person, "id_number", clerk)
+    assert "正在代" not in client.get("/staff/counter/").content.decode()
+
+
+def test_the_walk_in_registering_later_is_linked(client):
+    clerk = make_counter_clerk()
+    id_number = make_id_number()
+    counter.counter_visit_start(
+        clerk=clerk, name="周九", id_number=id_number, document="id_card"
+    )
+    person = persons.register_person(
+        name="周九",
+        id_number=id_number,
+        mobile="13900009999",
+        password="Zhengwu#2026pw",
+    )
+    assert Person.objects.count() == 1
+    assert person.user is not None
+
+
+@pytest.mark.parametrize(
+    "data, field",
+    [
+        ({"name": "孙八", "id_number": "210102198503150011"}, "id_number"),
+        ({"name": "", "id_number": None}, "name"),
+        ({"name": "别人", "id_number": None}, "name"),  # population mismatch
+    ],
+)
+def test_invalid_or_mismatching_documents_are_refused(client, data, field):
+    clerk = make_counter_clerk()
+    id_number = make_id_number()
+    population_record("孙八", id_number)
+    client.force_login(clerk)
+    data = {"document": "id_card"} | {
+        k: (v if v is not None else id_number) for k, v in data.items()
+    }
+    response = client.post("/staff/counter/", data)
+    assert response.status_code == 400
+    assert 'class="field-error"' in response.content.decode()
+    assert not CounterVisit.objects.exists()
+    assert not Person.objects.exists()
+
+
+def test_only_counter_clerks_start_visits(client):
+    citizen = make_citizen("张三")
+    client.force_login(citizen.user)
+    id_number = make_id_number()
+    response = client.post(
+        "/staff/counter/",
+        {"name": "孙八", "id_number": id_number, "document": "id_card"},
+    )
+    assert response.status_code == 403
+    assert client.get("/staff/counter/").status_code == 403
+    with pytest.raises(IdentityError):
+        counter.counter_visit_start(
+            clerk=citizen.user, name="孙八", id_number=id_number, document="id_card"
+        )
+    assert not CounterVisit.objects.exists()
+    assert not Person.objects.filter(name="孙八").exists()
