@@ -24,9 +24,11 @@ setup: $(STAMP)
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py compilemessages --ignore=.venv >/dev/null 2>&1 || true
 	$(PY) manage.py load_reference_data
+	$(PY) manage.py ensure_oidc_key --verbosity 0
 
 demo: setup
 	$(PY) manage.py populate_demo
+	$(PY) manage.py register_sample_rp
 
 run: demo
 	@$(PY) manage.py demo_logins

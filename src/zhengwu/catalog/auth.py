@@ -1,9 +1,9 @@
 """Who is calling the catalogue API: the one place that decides how staff authenticate.
 
-Staff sign in with a Django session today; the identity issue adds OIDC bearer tokens.
-Every staff operation names :data:`staff_auth`, and public operations that show staff
-more (attachment downloads, exports) ask :func:`request_user`, so adding tokens means
-changing this module only."""
+Staff call the API with an OIDC access token (``Authorization: Bearer``, scope
+``api``; see ``identity.tokens``) or with their page session (CSRF checked on unsafe
+methods). Every staff operation names :data:`staff_auth`, and public operations that
+show staff more (attachment downloads, exports) ask :func:`request_user`."""
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.http import HttpRequest
@@ -11,21 +11,25 @@ from django.utils.translation import gettext as _
 
 from ninja.security import SessionAuth
 
-from zhengwu.identity.facade import StaffScope, staff_scope
+from zhengwu.identity.facade import (
+    StaffScope,
+    bearer_auth,
+    request_user_with_bearer,
+    staff_scope,
+)
 
 from . import errors
 from .errors import CatalogError
 
-# The session cookie; CSRF is checked on unsafe methods (POST, PUT, PATCH, DELETE).
-staff_auth = SessionAuth(csrf=True)
+# A bearer token first (an invalid one is 401 at once); else the session cookie, with
+# CSRF checked on unsafe methods (POST, PUT, PATCH, DELETE).
+staff_auth = [bearer_auth, SessionAuth(csrf=True)]
 
 
 def request_user(request: HttpRequest) -> AbstractBaseUser | None:
-    """The signed-in, active user of a public operation, or None for the public."""
-    user = getattr(request, "user", None)
-    if user is None or not user.is_authenticated or not user.is_active:
-        return None
-    return user
+    """The caller of a public operation: the user of a presented bearer token (an
+    invalid token is 401), else the signed-in active user, else None (the public)."""
+    return request_user_with_bearer(request)
 
 
 def require_staff_member(user: AbstractBaseUser | None) -> StaffScope:

@@ -93,6 +93,73 @@ PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.PBKDF2PasswordHasher",
 ]
 OAUTH2_PROVIDER_APPLICATION_MODEL = "oauth2_provider.Application"
+
+# --- Single sign-on: the OpenID Connect provider (django-oauth-toolkit) ---------------
+# Department systems (clients) use the authorization code flow with PKCE S256 only and
+# get RS256-signed ID tokens with pairwise subjects (zhengwu.identity.oidc). The signing
+# key is a PEM file: `make run` generates var/oidc-signing-key.pem (ensure_oidc_key),
+# the test settings generate one per process, production.py requires the file.
+ZHENGWU_OIDC_PRIVATE_KEY_FILE = env("OIDC_PRIVATE_KEY_FILE", default="")
+_oidc_private_key = ""
+if ZHENGWU_OIDC_PRIVATE_KEY_FILE:
+    _oidc_key_path = Path(ZHENGWU_OIDC_PRIVATE_KEY_FILE)
+    if _oidc_key_path.is_file():
+        _oidc_private_key = _oidc_key_path.read_text()
+    elif not DEBUG:
+        raise ImproperlyConfigured(
+            f"ZHENGWU_OIDC_PRIVATE_KEY_FILE: no such file {_oidc_key_path}"
+        )
+ZHENGWU_OIDC_SCOPES = {
+    "openid": "登录身份（成对主体标识）",
+    "profile": "姓名和实名等级",
+    "phone": "手机号码",
+    "id_number": "公民身份号码（仅限获准的接入系统）",
+    "enterprise": "所代表或经办的法人",
+    "api": "以本人身份调用平台接口",
+}
+OAUTH2_PROVIDER = {
+    "OIDC_ENABLED": True,
+    "OIDC_RSA_PRIVATE_KEY": _oidc_private_key,
+    # A stable issuer; empty derives it from the request (development only).
+    "OIDC_ISS_ENDPOINT": env("OIDC_ISSUER", default=""),
+    "OAUTH2_VALIDATOR_CLASS": "zhengwu.identity.oidc.ZhengwuOAuth2Validator",
+    "OAUTH2_SERVER_CLASS": "oauthlib.openid.Server",
+    "SCOPES": ZHENGWU_OIDC_SCOPES,
+    "DEFAULT_SCOPES": ["openid"],
+    "OIDC_RESPONSE_TYPES_SUPPORTED": ["code"],
+    "OAUTH2_RESPONSE_TYPES_SUPPORTED": ["code"],
+    "OAUTH2_GRANT_TYPES_SUPPORTED": ["authorization_code", "refresh_token"],
+    "OIDC_SUBJECT_TYPES_SUPPORTED": ["pairwise"],
+    # PKCE on every authorization request, S256 only (plain refused: RFC 9700 2.1.1).
+    "PKCE_REQUIRED": True,
+    "COMPLIANT_BCP_RFC9700_PKCE_METHOD": True,
+    "COMPLIANT_BCP_RFC9700_PKCE_REQUIRED": True,
+    "COMPLIANT_BCP_RFC9700_IMPLICIT_GRANT": True,
+    "COMPLIANT_BCP_RFC9700_PASSWORD_GRANT": True,
+    "COMPLIANT_BCP_RFC9700_ACCESS_TOKEN_TRANSPORT": True,
+    "COMPLIANT_BCP_RFC9700_TOKEN_STORAGE": True,  # only token checksums at rest
+    "COMPLIANT_BCP_RFC9700_REFRESH_TOKEN": True,
+    "COMPLIANT_BCP_RFC9700_REDIRECT_URI_MATCHING": True,
+    "AUTHORIZATION_CODE_EXPIRE_SECONDS": 60,
+    "ACCESS_TOKEN_EXPIRE_SECONDS": env(
+        "OIDC_ACCESS_TOKEN_SECONDS", default=600, cast=as_int
+    ),
+    "ID_TOKEN_EXPIRE_SECONDS": env(
+        "OIDC_ACCESS_TOKEN_SECONDS", default=600, cast=as_int
+    ),
+    "REFRESH_TOKEN_EXPIRE_SECONDS": env(
+        "OIDC_REFRESH_TOKEN_SECONDS", default=8 * 3600, cast=as_int
+    ),
+    # A used refresh token is replaced; presenting an old one revokes the family.
+    "ROTATE_REFRESH_TOKEN": True,
+    "REFRESH_TOKEN_REUSE_PROTECTION": True,
+    "REQUEST_APPROVAL_PROMPT": "auto",
+    "ALLOWED_REDIRECT_URI_SCHEMES": ["https", "http"],  # http: loopback only (forms)
+    "OIDC_RP_INITIATED_LOGOUT_ENABLED": True,
+    "OIDC_RP_INITIATED_LOGOUT_ALWAYS_PROMPT": False,
+    "OIDC_RP_INITIATED_LOGOUT_STRICT_REDIRECT_URIS": True,
+    "OIDC_RP_INITIATED_LOGOUT_DELETE_TOKENS": True,
+}
 # Personal data at rest: SM4 key and blind-index key, 32 hex digits each. Empty is
 # allowed with DEBUG on and in the test settings only (derived from SECRET_KEY);
 # production.py refuses to start without them.

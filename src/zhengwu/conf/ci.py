@@ -16,3 +16,9 @@ TASKS = {
     "default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}
 }
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # noqa: F405  (WhiteNoise expects it)
+
+# A fresh OIDC signing key for each test process, never written anywhere.
+if not OAUTH2_PROVIDER["OIDC_RSA_PRIVATE_KEY"]:  # noqa: F405
+    from zhengwu.identity.keys import generate_rsa_private_key_pem
+
+    OAUTH2_PROVIDER["OIDC_RSA_PRIVATE_KEY"] = generate_rsa_private_key_pem(2048)  # noqa: F405

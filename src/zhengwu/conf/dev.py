@@ -1,8 +1,20 @@
 """Embedded single-machine settings used by ``make run``."""
 
 import os
+from pathlib import Path
 
 os.environ.setdefault("ZHENGWU_DEBUG", "true")
+# The OIDC signing key `manage.py ensure_oidc_key` (make setup) generates once.
+os.environ.setdefault(
+    "ZHENGWU_OIDC_PRIVATE_KEY_FILE",
+    str(
+        Path(
+            os.environ.get("ZHENGWU_VAR_DIR")
+            or Path(__file__).resolve().parents[3] / "var"
+        )
+        / "oidc-signing-key.pem"
+    ),
+)
 
 from .base import *  # noqa: E402, F403
 

@@ -15,3 +15,13 @@ for _name in ("ZHENGWU_FIELD_ENCRYPTION_KEY", "ZHENGWU_BLIND_INDEX_KEY"):
         raise ImproperlyConfigured(  # noqa: F405
             f"{_name} must be set to 32 hexadecimal digits (an SM4 / HMAC-SM3 key)"
         )
+
+# Single sign-on: a signing key from ZHENGWU_OIDC_PRIVATE_KEY_FILE and a fixed issuer.
+if not OAUTH2_PROVIDER["OIDC_RSA_PRIVATE_KEY"]:  # noqa: F405
+    raise ImproperlyConfigured(  # noqa: F405
+        "ZHENGWU_OIDC_PRIVATE_KEY_FILE must name the PEM file of the OIDC signing key"
+    )
+if not OAUTH2_PROVIDER["OIDC_ISS_ENDPOINT"].startswith("https://"):  # noqa: F405
+    raise ImproperlyConfigured(  # noqa: F405
+        "ZHENGWU_OIDC_ISSUER must be the provider's https URL (e.g. https://host/o)"
+    )

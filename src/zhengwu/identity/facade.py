@@ -20,17 +20,20 @@ from zhengwu.core.models import Division
 from .constants import ADMIN_ROLES, StaffRole
 from .models import StaffMembership
 from .services import membership_grant, membership_revoke
+from .tokens import bearer_auth, request_user_with_bearer
 
 __all__ = [
     "ADMIN_ROLES",
     "MembershipScope",
     "StaffRole",
     "StaffScope",
+    "bearer_auth",
     "division_descendants",
     "identity_demo_logins",
     "membership_grant",
     "membership_revoke",
     "populate_identity_demo",
+    "request_user_with_bearer",
     "staff_scope",
 ]
 

@@ -1529,7 +1529,10 @@ def test_openapi_declares_errors_and_auth_of_every_operation(openapi):
             assert schema == error, (path, method)
         staff = "security" in operation
         if staff:
-            assert operation["security"] == [{"SessionAuth": []}]
+            assert operation["security"] == [
+                {"BearerTokenAuth": []},
+                {"SessionAuth": []},
+            ]
             for status in ("400", "401", "403", "404", "409"):
                 schema = responses[status]["content"]["application/json"]["schema"]
                 assert schema == error, (path, method, status)
