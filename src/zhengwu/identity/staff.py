@@ -31,6 +31,7 @@ from django.db import transaction
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from zhengwu.core import audit
 from zhengwu.core.models import Division, Organisation
@@ -51,6 +52,9 @@ NOT_FOUND = "identity.not_found"
 
 BUSINESS_ROLES = tuple(r for r in StaffRole if r not in ADMIN_ROLES)
 USERNAME_RE = re.compile(r"^[a-z][a-z0-9_.-]{2,29}$")
+USERNAME_RULE = gettext_lazy(
+    "用户名应为3至30位，以小写字母开头，可含小写字母、数字、“_”“.”“-”。"
+)
 SYMBOL_CHARACTERS = "#@%&*+=?!-_"
 
 
@@ -228,9 +232,7 @@ def staff_account_create(
     full_name = (full_name or "").strip()
     fields: dict[str, list[str]] = {}
     if not USERNAME_RE.match(username):
-        fields["username"] = [
-            _("用户名应为3至30位，以小写字母开头，可含小写字母、数字、“_”“.”“-”。")
-        ]
+        fields["username"] = [str(USERNAME_RULE)]
     elif get_user_model().objects.filter(username__iexact=username).exists():
         raise IdentityError(
             USERNAME_TAKEN,

@@ -206,6 +206,12 @@ class StaffCreateForm(RoleFieldsMixin):
         self.setup_choices(organisations, divisions)
         self.fields["roles"].choices = _role_choices()
 
+    def clean_username(self) -> str:
+        username = self.cleaned_data["username"].strip().lower()
+        if not staff.USERNAME_RE.match(username):
+            raise forms.ValidationError(staff.USERNAME_RULE)
+        return username
+
 
 class RoleGrantForm(RoleFieldsMixin):
     role = forms.ChoiceField(label=gettext_lazy("业务角色"))
