@@ -1,0 +1,127 @@
+"""/api/v1/identity/admin/: the system administrator's staff accounts and the audit
+administrator's read-only log, refused to everyone else without any change."""
+
+import pytest
+
+from zhengwu.core import audit
+from zhengwu.core.models import AuditEvent
+from zhengwu.identity.constants import StaffRole
+from zhengwu.identity.models import StaffMembership
+
+from .test_admin_pages import KINDS, client_for, world  # noqa: F401  (fixtures)
+
+pytestmark = pytest.mark.django_db
+
+BASE = "/api/v1/identity/admin"
+
+
+def _status_for(kind: str, allowed_kind: str, ok: int) -> int:
+    if kind == "anonymous":
+        return 401
+    return ok if kind == allowed_kind else 403
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_list_staff(client_for, kind):  # noqa: F811
+    response = client_for(kind).get(f"{BASE}/staff")
+    assert response.status_code == _status_for(kind, "system_admin", 200)
+    if response.status_code == 200:
+        names = {row["username"] for row in response.json()["items"]}
+        # business staff in scope; never administrators, superusers or citizens
+        assert {"clerk", "editor", "reviewer"} <= names
+        assert not names & {"xitong", "anquan", "shenji", "root", "citizen"}
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_create_staff(client_for, world, kind):  # noqa: F811
+    response = client_for(kind).post(
+        f"{BASE}/staff",
+        {
+            "username": "apiclerk",
+            "full_name": "接口创建",
+            "roles": [{"organisation_id": world["hall"].pk, "role": "counter_clerk"}],
+        },
+        content_type="application/json",
+    )
+    assert response.status_code == _status_for(kind, "system_admin", 201)
+    from django.contrib.auth import get_user_model
+
+    user = get_user_model().objects.filter(username="apiclerk").first()
+    assert (user is not None) is (kind == "system_admin")
+    if user is not None:
+        body = response.json()
+        assert user.check_password(body["initial_password"])
+        assert body["staff"]["must_change_password"] is True
+        assert body["staff"]["roles"][0]["role"] == "counter_clerk"
+
+
+def test_create_staff_with_an_administrator_role_is_refused(client_for, world):  # noqa: F811
+    response = client_for("system_admin").post(
+        f"{BASE}/staff",
+        {
+            "username": "apiaudit",
+            "full_name": "审计",
+            "roles": [{"organisation_id": world["hall"].pk, "role": "audit_admin"}],
+        },
+        content_type="application/json",
+    )
+    assert response.status_code == 403
+    assert response.json()["code"] == "identity.not_allowed"
+    assert not StaffMembership.objects.filter(
+        role="audit_admin", user__username="apiaudit"
+    ).exists()
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_grant_revoke_and_disable(client_for, world, kind):  # noqa: F811
+    clerk = world["users"]["counter_clerk"]
+    client = client_for(kind)
+    response = client.post(
+        f"{BASE}/staff/{clerk.pk}/roles",
+        {"organisation_id": world["hall"].pk, "role": "reviewer"},
+        content_type="application/json",
+    )
+    assert response.status_code == _status_for(kind, "system_admin", 201)
+    assert StaffMembership.objects.filter(user=clerk, role="reviewer").exists() is (
+        kind == "system_admin"
+    )
+    membership = StaffMembership.objects.get(user=clerk, role="counter_clerk")
+    response = client.delete(f"{BASE}/staff/{clerk.pk}/roles/{membership.pk}")
+    assert response.status_code == _status_for(kind, "system_admin", 204)
+    assert StaffMembership.objects.filter(pk=membership.pk).exists() is (
+        kind != "system_admin"
+    )
+    response = client.post(f"{BASE}/staff/{clerk.pk}/disable")
+    assert response.status_code == _status_for(kind, "system_admin", 200)
+    clerk.refresh_from_db()
+    assert clerk.is_active is (kind != "system_admin")
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_audit_log_for_the_audit_admin_only(client_for, world, kind):  # noqa: F811
+    with audit.acting_for("person:7"):
+        audit.record(acting_user=world["users"]["counter_clerk"], event="test.done")
+    response = client_for(kind).get(f"{BASE}/audit?event=test.")
+    assert response.status_code == _status_for(kind, "audit_admin", 200)
+    if response.status_code == 200:
+        (item,) = response.json()["items"]
+        assert item["on_behalf_of"] == "person:7" and item["actor"] == "clerk"
+
+
+def test_the_audit_admin_changes_nothing_through_the_api(client_for, world):  # noqa: F811
+    clerk = world["users"]["counter_clerk"]
+    client = client_for("audit_admin")
+    before = AuditEvent.objects.count()
+    assert client.post(f"{BASE}/staff/{clerk.pk}/disable").status_code == 403
+    assert (
+        client.post(
+            f"{BASE}/staff/{clerk.pk}/roles",
+            {"organisation_id": world["hall"].pk, "role": StaffRole.REVIEWER},
+            content_type="application/json",
+        ).status_code
+        == 403
+    )
+    clerk.refresh_from_db()
+    assert clerk.is_active
+    assert not StaffMembership.objects.filter(user=clerk, role="reviewer").exists()
+    assert AuditEvent.objects.count() == before
