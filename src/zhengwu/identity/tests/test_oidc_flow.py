@@ -296,3 +296,66 @@ def test_a_disabled_client_gets_nothing_and_its_tokens_stop(live_server, citizen
     assert rp.userinfo(token["access_token"]).status_code == 401
     _oauth, url, _v, _n = rp.start()
     assert browser.get(url, allow_redirects=False).status_code == 400
+
+
+def test_rp_initiated_logout_ends_the_platform_session_and_the_tokens(
+    live_server, citizen
+):
+    # given
+    a = register("A 系统", RP_A, logout_uri="https://rp-a.example.gov.cn/bye")
+    rp = relying_party(live_server, a, RP_A)
+    browser = browser_for(live_server, citizen)
+    result = rp.login(browser)
+    # when
+    response = browser.get(
+        f"{live_server.url}/o/logout/",
+        params={
+            "id_token_hint": result["token"]["id_token"],
+            "post_logout_redirect_uri": "https://rp-a.example.gov.cn/bye",
+            "state": "st",
+        },
+        allow_redirects=False,
+    )
+    # then: back at the client, the tokens are dead, SSO asks for a login again
+    assert response.status_code == 302
+    assert response.headers["Location"] == "https://rp-a.example.gov.cn/bye?state=st"
+    assert rp.userinfo(result["token"]["access_token"]).status_code == 401
+    _oauth, url, _v, _n = rp.start()
+    again = browser.get(url, allow_redirects=False)
+    assert again.status_code == 302
+    assert not again.headers["Location"].startswith(RP_A)  # to the login page
+
+
+def test_an_unregistered_post_logout_uri_is_refused(live_server, citizen):
+    a = register("A 系统", RP_A, logout_uri="https://rp-a.example.gov.cn/bye")
+    rp = relying_party(live_server, a, RP_A)
+    browser = browser_for(live_server, citizen)
+    result = rp.login(browser)
+    response = browser.get(
+        f"{live_server.url}/o/logout/",
+        params={
+            "id_token_hint": result["token"]["id_token"],
+            "post_logout_redirect_uri": "https://evil.example.com/",
+        },
+        allow_redirects=False,
+    )
+    assert response.status_code == 400
+    assert rp.userinfo(result["token"]["access_token"]).status_code == 200
+
+
+def test_platform_logout_revoking_tokens_ends_sso(live_server, citizen):
+    from zhengwu.identity.oidc import revoke_user_tokens
+
+    a = register("A 系统", RP_A)
+    rp = relying_party(live_server, a, RP_A)
+    browser = browser_for(live_server, citizen)
+    result = rp.login(browser)
+    # when: what logout everywhere does for SSO
+    assert revoke_user_tokens(citizen) >= 2
+    # then
+    assert rp.userinfo(result["token"]["access_token"]).status_code == 401
+    with pytest.raises(OAuthError):
+        rp.session().refresh_token(
+            f"{live_server.url}/o/token/",
+            refresh_token=result["token"]["refresh_token"],
+        )
