@@ -6,16 +6,21 @@ re-reads it (``ActingMiddleware``): a revoked or expired authorisation, or an en
 visit, stops the acting on the agent's next request."""
 
 from dataclasses import dataclass
+from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from zhengwu.core import audit
 from zhengwu.core.crypto import mask_name
+from zhengwu.core.models import AuditEvent
 
 from .authorisations import (
     active_authorisations,
+    entity_principal_label,
     principal_display_name,
     principal_label,
 )
@@ -23,7 +28,7 @@ from .constants import BasisKind
 from .counter import open_visit
 from .errors import IdentityError
 from .models import Authorisation, CounterVisit, LegalEntity, Person
-from .persons import person_label
+from .persons import person_for_user, person_label
 
 SESSION_KEY = "identity_acting"
 
@@ -149,3 +154,72 @@ def acting_stop(request: HttpRequest) -> bool:
     if context is not None:
         _record_stop(request, context)
     return stored is not None
+
+
+# --- what was done in someone's name ----------------------------------------
+
+
+EVENT_LABELS = {
+    "identity.acting_started": gettext_lazy("开始代办"),
+    "identity.acting_stopped": gettext_lazy("结束代办"),
+    "identity.counter_visit_started": gettext_lazy("窗口现场代办：开始"),
+    "identity.counter_visit_ended": gettext_lazy("窗口现场代办：结束"),
+    "identity.personal_data_viewed": gettext_lazy("查看完整身份信息"),
+    "identity.verified": gettext_lazy("身份核验"),
+}
+OUTCOME_LABELS = {
+    "success": gettext_lazy("成功"),
+    "denied": gettext_lazy("被拒绝"),
+    "failure": gettext_lazy("失败"),
+}
+
+
+def describe_event(event: str) -> str:
+    """The event in Chinese; unknown events of other apps by their code."""
+    return str(EVENT_LABELS.get(event, event))
+
+
+def principal_labels(user: AbstractBaseUser) -> list[str]:
+    """Labels under which things are done in ``user``'s name: their person and the
+    entities they represent."""
+    labels = []
+    person = person_for_user(user)
+    if person is not None:
+        labels.append(person_label(person))
+    labels += [
+        entity_principal_label(entity)
+        for entity in LegalEntity.objects.filter(legal_representative__user=user)
+    ]
+    return labels
+
+
+def actions_in_my_name(user: AbstractBaseUser) -> QuerySet[AuditEvent]:
+    labels = principal_labels(user)
+    if not labels:
+        return AuditEvent.objects.none()
+    return (
+        AuditEvent.objects.filter(on_behalf_of__in=labels)
+        .select_related("actor", "actor__person")
+        .order_by("-occurred_at", "-pk")
+    )
+
+
+def actor_display(event: AuditEvent) -> str:
+    """A citizen actor by masked name; staff by their name (they act in office)."""
+    actor = event.actor
+    if actor is None:
+        return event.actor_label
+    person = getattr(actor, "person", None)
+    if person is not None:
+        return mask_name(person.name)
+    return actor.get_full_name() or actor.get_username()
+
+
+def action_row(event: AuditEvent, entity_names: dict[str, str]) -> dict[str, Any]:
+    return {
+        "occurred_at": event.occurred_at,
+        "actor": actor_display(event),
+        "event": describe_event(event.event),
+        "outcome": str(OUTCOME_LABELS.get(event.outcome, event.outcome)),
+        "principal": entity_names.get(event.on_behalf_of, _("本人")),
+    }

@@ -34,9 +34,9 @@ def test_registration_matching_population_records_is_l2():
     assert id_number not in person.user.username
     assert Account.objects.get(user=person.user).kind == "person"
     events = list(
-        AuditEvent.objects.filter(target_id=str(person.pk)).values_list(
-            "event", flat=True
-        )
+        AuditEvent.objects.filter(
+            target_type="identity.person", target_id=str(person.pk)
+        ).values_list("event", flat=True)
     )
     assert events == ["identity.registered", "identity.verified"]
 

@@ -12,9 +12,7 @@ from typing import Any
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.contrib.auth.models import AbstractBaseUser
 from django.core.paginator import Paginator
-from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import URLPattern, path
@@ -24,7 +22,6 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
 
 from zhengwu.core.crypto import mask_name
-from zhengwu.core.models import AuditEvent
 from zhengwu.identity import acting, authorisations, entities, persons
 from zhengwu.identity.constants import AuthorisationKind
 from zhengwu.identity.errors import IdentityError
@@ -131,72 +128,6 @@ def authorisation_row(a: Authorisation, now: datetime.datetime) -> dict[str, Any
         "state": state,
         "state_label": authorisations.STATE_LABELS[state],
         "is_active": state == "active",
-    }
-
-
-EVENT_LABELS = {
-    "identity.acting_started": gettext_lazy("开始代办"),
-    "identity.acting_stopped": gettext_lazy("结束代办"),
-    "identity.counter_visit_started": gettext_lazy("窗口现场代办：开始"),
-    "identity.counter_visit_ended": gettext_lazy("窗口现场代办：结束"),
-    "identity.personal_data_viewed": gettext_lazy("查看完整身份信息"),
-    "identity.verified": gettext_lazy("身份核验"),
-}
-OUTCOME_LABELS = {
-    "success": gettext_lazy("成功"),
-    "denied": gettext_lazy("被拒绝"),
-    "failure": gettext_lazy("失败"),
-}
-
-
-def describe_event(event: str) -> str:
-    """The event in Chinese; unknown events of other apps by their code."""
-    return str(EVENT_LABELS.get(event, event))
-
-
-def principal_labels(user: AbstractBaseUser) -> list[str]:
-    """Labels under which things are done in ``user``'s name: their person and the
-    entities they represent."""
-    labels = []
-    person = persons.person_for_user(user)
-    if person is not None:
-        labels.append(persons.person_label(person))
-    labels += [
-        authorisations.entity_principal_label(entity)
-        for entity in entities.entities_represented(user)
-    ]
-    return labels
-
-
-def actions_in_my_name(user: AbstractBaseUser) -> QuerySet[AuditEvent]:
-    labels = principal_labels(user)
-    if not labels:
-        return AuditEvent.objects.none()
-    return (
-        AuditEvent.objects.filter(on_behalf_of__in=labels)
-        .select_related("actor", "actor__person")
-        .order_by("-occurred_at", "-pk")
-    )
-
-
-def actor_display(event: AuditEvent) -> str:
-    """A citizen actor by masked name; staff by their name (they act in office)."""
-    actor = event.actor
-    if actor is None:
-        return event.actor_label
-    person = getattr(actor, "person", None)
-    if person is not None:
-        return mask_name(person.name)
-    return actor.get_full_name() or actor.get_username()
-
-
-def action_row(event: AuditEvent, entity_names: dict[str, str]) -> dict[str, Any]:
-    return {
-        "occurred_at": event.occurred_at,
-        "actor": actor_display(event),
-        "event": describe_event(event.event),
-        "outcome": OUTCOME_LABELS.get(event.outcome, event.outcome),
-        "principal": entity_names.get(event.on_behalf_of, _("本人")),
     }
 
 
@@ -317,12 +248,12 @@ def my_actions(request: HttpRequest) -> HttpResponse:
         authorisations.entity_principal_label(e): e.name
         for e in entities.entities_represented(request.user)
     }
-    page = Paginator(actions_in_my_name(request.user), PAGE_SIZE).get_page(
+    page = Paginator(acting.actions_in_my_name(request.user), PAGE_SIZE).get_page(
         request.GET.get("page")
     )
     context = {
         "page": page,
-        "rows": [action_row(event, entity_names) for event in page.object_list],
+        "rows": [acting.action_row(event, entity_names) for event in page.object_list],
     }
     return render(request, "identity/me/actions.html", context)
 
