@@ -466,11 +466,13 @@ class RegisteredClient:
 
 @transaction.atomic
 def client_register(
-    *, data: ClientInput, acting_user: AbstractBaseUser | None
+    *, data: ClientInput, acting_user: AbstractBaseUser | None, system: str = ""
 ) -> RegisteredClient:
     """Register a department system: a confidential authorization-code client with
-    RS256 ID tokens, and its policy. Returns the clear secret once."""
-    require_client_manager(acting_user)
+    RS256 ID tokens, and its policy. Returns the clear secret once. ``system`` names
+    a management command acting without a user (``"system:register_sample_rp"``)."""
+    if not system:
+        require_client_manager(acting_user)
     redirect, logout, scopes = _check(data)
     secret = secrets.token_urlsafe(48)
     application = Application(
@@ -500,6 +502,7 @@ def client_register(
         event="identity.client_registered",
         target=policy,
         data=_client_data(application, policy),
+        actor_label=system,
     )
     return RegisteredClient(application, policy, secret)
 
