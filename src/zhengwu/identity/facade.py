@@ -209,8 +209,9 @@ def populate_identity_demo(*, password: str) -> dict[str, int]:
     return populate(password=password)
 
 
-def identity_demo_logins() -> list[tuple[str, str, str, str, bool]]:
-    """(login, password note, role, organisation, exists) of the identity demo."""
+def identity_demo_logins(*, password: str) -> list[tuple[str, str, str, str, bool]]:
+    """(login, password, role, organisation or note, exists) of the identity demo;
+    citizens' logins are their fabricated ID number and mobile."""
     from .demo import demo_logins
 
-    return demo_logins()
+    return demo_logins(password)

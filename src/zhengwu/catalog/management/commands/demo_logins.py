@@ -8,7 +8,8 @@ from typing import Any
 
 from django.core.management.base import BaseCommand
 
-from zhengwu.catalog.demo import demo_logins
+from zhengwu.catalog.demo import DEMO_PASSWORD, demo_logins
+from zhengwu.identity.facade import identity_demo_logins
 
 
 def display_width(text: str) -> int:
@@ -23,16 +24,12 @@ def pad(text: str, width: int) -> str:
 class Command(BaseCommand):
     help = "Print the demo logins (username, password, role, organisation)."
 
-    def handle(self, *args: Any, **options: Any) -> None:
-        logins = demo_logins()
-        headings = ["用户名", "密码", "角色", "所属单位"]
-        rows = [[x.username, x.password, x.role, x.organisation] for x in logins]
+    def table(self, headings: list[str], rows: list[list[str]]) -> None:
         widths = [
             max(display_width(row[column]) for row in [headings, *rows])
             for column in range(len(headings))
         ]
         line = "  ".join("-" * w for w in widths)
-        self.stdout.write("演示账号（仅用于演示环境，请勿在生产环境使用）")
         self.stdout.write(
             "  ".join(pad(h, w) for h, w in zip(headings, widths, strict=True)).rstrip()
         )
@@ -41,12 +38,38 @@ class Command(BaseCommand):
             self.stdout.write(
                 "  ".join(pad(c, w) for c, w in zip(row, widths, strict=True)).rstrip()
             )
-        if not any(x.exists for x in logins):
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        logins = demo_logins()
+        self.stdout.write("演示账号（仅用于演示环境，请勿在生产环境使用）")
+        self.table(
+            ["用户名", "密码", "角色", "所属单位"],
+            [[x.username, x.password, x.role, x.organisation] for x in logins],
+        )
+        identity = identity_demo_logins(password=DEMO_PASSWORD)
+        self.stdout.write("")
+        self.stdout.write(
+            "三员、窗口与公众演示账号（工作人员首次登录须绑定动态口令；公众用户以"
+            "身份号码或手机号登录。以下身份号码和手机号均为虚构的演示数据，"
+            "校验位正确但不属于任何真实的人，因此明文列出）"
+        )
+        self.table(
+            ["登录名", "密码", "角色", "所属单位 / 说明"],
+            [
+                [login, password, role, note]
+                for login, password, role, note, _ in identity
+            ],
+        )
+        missing = [x.username for x in logins if not x.exists] + [
+            row[0] for row in identity if not row[4]
+        ]
+        if len(missing) == len(logins) + len(identity):
             self.stdout.write(
                 self.style.WARNING(
                     "这些账号尚未创建：请先运行 manage.py populate_demo。"
                 )
             )
-        elif not all(x.exists for x in logins):
-            missing = ", ".join(x.username for x in logins if not x.exists)
-            self.stdout.write(self.style.WARNING(f"尚未创建的账号：{missing}"))
+        elif missing:
+            self.stdout.write(
+                self.style.WARNING(f"尚未创建的账号：{', '.join(missing)}")
+            )

@@ -1,5 +1,7 @@
 """``manage.py populate_demo``: the Liaoning demo (organisations, staff accounts, base
-items, listings with published guides). Safe to run again: nothing is duplicated."""
+items, listings with published guides), then the identity demo (the three separated
+administrators, counter and service-point clerks, a reviewer, citizens, an enterprise
+and authorisations). Safe to run again: nothing is duplicated."""
 
 from typing import Any
 
@@ -7,6 +9,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from zhengwu.catalog.demo import DEMO_PASSWORD, DemoError, populate, scenario_notes
 from zhengwu.core.errors import DomainError
+from zhengwu.identity.facade import populate_identity_demo
 
 
 class Command(BaseCommand):
@@ -17,6 +20,7 @@ class Command(BaseCommand):
             summary = populate(
                 log=self.stdout.write if options["verbosity"] > 1 else None
             )
+            identity = populate_identity_demo(password=DEMO_PASSWORD)
         except DemoError as error:
             raise CommandError(str(error)) from error
         except DomainError as error:
@@ -40,11 +44,16 @@ class Command(BaseCommand):
             f"已发布版本 {totals['published_versions']}，"
             f"未发布版本 {totals['open_versions']}。"
         )
+        self.stdout.write(
+            f"身份演示数据：本次新建工作人员 {identity['staff']} 个、"
+            f"角色 {identity['memberships']} 个、公众用户 {identity['citizens']} 个、"
+            f"法人 {identity['entities']} 个、授权 {identity['authorisations']} 项。"
+        )
         if summary.listings_created:
             self.stdout.write("为演示工作台和一致性报告预留的状态：")
             for note in scenario_notes():
                 self.stdout.write(f"  - {note}")
         self.stdout.write(
-            f"演示账号（admin、bianweiban、gongan_sheng 等）的密码均为 {DEMO_PASSWORD}，"
-            "仅供演示，切勿用于生产环境；完整列表：manage.py demo_logins。"
+            f"演示账号（admin、bianweiban、xitong_admin 等，及公众演示用户）的密码均为 "
+            f"{DEMO_PASSWORD}，仅供演示，切勿用于生产环境；完整列表：manage.py demo_logins。"
         )
