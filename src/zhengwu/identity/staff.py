@@ -147,6 +147,27 @@ def staff_user_for_admin(*, acting_user: User | None, user_id: int) -> User:
     return _staff_user_for_admin(require_system_admin(acting_user), user_id)
 
 
+def landing_url(user: User | None) -> str:
+    """Where a signed-in staff member starts: an administrator on their own
+    administration page, a counter clerk at the counter, everyone else on the
+    workbench (``LOGIN_REDIRECT_URL``)."""
+    from django.conf import settings
+    from django.shortcuts import resolve_url
+
+    scope = staff_scope(user)
+    if scope.can_administer_staff:
+        return resolve_url("identity:staff_list")
+    if scope.can_manage_security:
+        return resolve_url("identity:staff_security")
+    if scope.can_view_audit_log:
+        return resolve_url("identity:staff_audit")
+    if (
+        scope.counter_organisation_ids or scope.service_point_organisation_ids
+    ) and not (scope.is_staff_member):
+        return resolve_url("identity:counter_home")
+    return resolve_url(settings.LOGIN_REDIRECT_URL)
+
+
 # --- passwords ----------------------------------------------------------------------
 
 

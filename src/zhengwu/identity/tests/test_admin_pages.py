@@ -258,3 +258,26 @@ def test_the_audit_log_pages_by_keyset(client_for, world):
     body = second.content.decode()
     assert "test.event_04" in body and "test.event_54" not in body
     assert AuditEvent.objects.filter(event__startswith="test.").count() == 55
+
+
+@pytest.mark.parametrize(
+    ("kind", "landing"),
+    [
+        ("system_admin", "/staff/admin/"),
+        ("security_admin", "/staff/admin/security/"),
+        ("audit_admin", "/staff/admin/audit/"),
+        ("counter_clerk", "/staff/counter/"),
+        ("editor", "/staff/"),
+    ],
+)
+def test_each_staff_member_lands_on_their_own_page(world, kind, landing):
+    from zhengwu.identity.staff import landing_url
+
+    assert landing_url(world["users"][kind]) == landing
+
+
+def test_the_menu_shows_only_the_administrators_own_pages(client_for):
+    body = client_for("audit_admin").get("/staff/admin/audit/").content.decode()
+    assert "/staff/admin/audit/" in body
+    assert 'href="/staff/admin/"' not in body
+    assert "/staff/admin/security/" not in body

@@ -69,6 +69,7 @@ def _role_required(
             scope = staff_scope(request.user)
             if not check(scope):
                 return _forbidden(request, message)
+            request.admin_scope = scope  # type: ignore[attr-defined]  (the menu)
             return view(request, scope, *args, **kwargs)
 
         return never_cache(login_required(wrapper))
