@@ -15,6 +15,8 @@ os.environ.setdefault(
         / "oidc-signing-key.pem"
     ),
 )
+# The demo reads its SMS codes from the local outbox page.
+os.environ.setdefault("ZHENGWU_SMS_OUTBOX_VISIBLE", "true")
 
 from .base import *  # noqa: E402, F403
 

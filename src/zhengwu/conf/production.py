@@ -8,6 +8,8 @@ CSRF_COOKIE_SECURE = True
 SECURE_SSL_REDIRECT = env("SSL_REDIRECT", default=True, cast=as_bool)  # noqa: F405
 SECURE_HSTS_SECONDS = 31536000
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# The local SMS outbox page shows codes in clear: never in production.
+ZHENGWU_SMS_OUTBOX_VISIBLE = False
 
 for _name in ("ZHENGWU_FIELD_ENCRYPTION_KEY", "ZHENGWU_BLIND_INDEX_KEY"):
     _value = globals()[_name]

@@ -3,8 +3,10 @@ from typing import Any
 from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from .fields import EncryptedCharField
 from .validators import validate_uscc
 
 
@@ -217,6 +219,44 @@ class CalendarDay(BaseModel):
 
     def __str__(self) -> str:
         return f"{self.date} {self.get_kind_display()}"
+
+
+class SmsMessage(models.Model):
+    """One text message to a mobile (the SMS outbox). Written in the sender's
+    transaction, delivered afterwards by a task through the configured gateway
+    (``core.sms``); the local provider delivers nowhere, so this table is what the
+    tests and the demo read. ``reference`` makes sending idempotent."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("待发送")
+        SENT = "sent", _("已发送")
+        FAILED = "failed", _("发送失败")
+
+    mobile = EncryptedCharField(_("手机号码"))
+    mobile_masked = models.CharField(_("手机号码（脱敏）"), max_length=20)
+    text = models.TextField(_("内容"))
+    template = models.CharField(_("模板"), max_length=50)
+    reference = models.CharField(_("业务标识"), max_length=100, unique=True)
+    status = models.CharField(
+        _("状态"), max_length=20, choices=Status.choices, default=Status.PENDING
+    )
+    attempts = models.PositiveSmallIntegerField(_("发送次数"), default=0)
+    provider_message_id = models.CharField(
+        _("通道消息标识"), max_length=100, blank=True
+    )
+    last_error = models.CharField(_("最近错误"), max_length=200, blank=True)
+    created_at = models.DateTimeField(
+        _("创建时间"), default=timezone.now, db_index=True
+    )
+    sent_at = models.DateTimeField(_("发送时间"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        verbose_name = _("短信")
+        verbose_name_plural = _("短信发件箱")
+
+    def __str__(self) -> str:
+        return f"{self.mobile_masked} {self.template}"
 
 
 class UnicodeJSONEncoder(DjangoJSONEncoder):

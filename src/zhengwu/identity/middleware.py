@@ -7,14 +7,47 @@ from django.http import HttpRequest, HttpResponse
 
 
 class SessionPolicyMiddleware:
-    """Idle timeout (30 minutes for the public, 15 for staff), session tracking for
-    logout everywhere, forced password change and staff second factor."""
+    """Idle timeout (30 minutes for the public, 15 for staff), enforced on the
+    server from the last activity kept in the session; session tracking for logout
+    everywhere. A session idle too long is logged out (audited) and the request
+    goes on as anonymous, so pages send it to the login page and the API answers
+    401. The second factor and forced password changes are enforced by the login
+    flow itself (``views.accounts``): a staff session only exists after both."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
+        from . import sessions
+
+        user = getattr(request, "user", None)
+        if user is not None and user.is_authenticated:
+            if sessions.is_idle_expired(request):
+                self._expire(request, user)
+            else:
+                sessions.touch(request)
         return self.get_response(request)
+
+    @staticmethod
+    def _expire(request: HttpRequest, user: object) -> None:
+        from django.contrib.auth import logout
+
+        from zhengwu.core import audit
+        from zhengwu.core.middleware import client_ip
+
+        audit.record(
+            acting_user=user,  # type: ignore[arg-type]
+            event="identity.session_expired",
+            source_ip=client_ip(request),
+            data={"idle_minutes": sessions_idle_minutes(request)},
+        )
+        logout(request)
+
+
+def sessions_idle_minutes(request: HttpRequest) -> int:
+    from . import sessions
+
+    return sessions.session_idle_seconds(request) // 60
 
 
 class ActingMiddleware:

@@ -1,4 +1,3 @@
-from django.contrib.auth import views as auth_views
 from django.urls import path, register_converter
 
 from . import staff, views
@@ -56,15 +55,6 @@ urlpatterns = [
     path("themes/<slug:code>/", views.theme, name="theme"),
     path("items/<listing:code>/", views.listing, name="listing"),
     path("files/<uuid:pk>/", views.attachment, name="attachment"),
-    # sign-in
-    path(
-        "accounts/login/",
-        auth_views.LoginView.as_view(
-            template_name="registration/login.html", redirect_authenticated_user=True
-        ),
-        name="login",
-    ),
-    path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     # staff
     path("staff/", staff.workbench, name="workbench"),
     path("staff/listings/", staff.listings, name="staff_listings"),

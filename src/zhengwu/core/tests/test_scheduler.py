@@ -26,7 +26,7 @@ def test_once_enqueues_the_seal_task():
     call_command("run_scheduler", once=True, stdout=out)
 
     # then
-    result = DBTaskResult.objects.get()
+    result = DBTaskResult.objects.get(task_path="zhengwu.core.tasks.seal_audit_log")
     assert result.task_path == "zhengwu.core.tasks.seal_audit_log"
     assert result.status == "READY"
     assert "enqueued zhengwu.core.tasks.seal_audit_log" in out.getvalue()

@@ -87,17 +87,25 @@ def test_staff_pages_render_for_staff(client_for, url, kind):
 
 
 def test_login_page_and_login_redirects_to_workbench(client, world):
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    from zhengwu.identity.tests.login_helpers import current_code
+
+    device = TOTPDevice.objects.create(user=world.editor, confirmed=True)
     page = client.get("/accounts/login/")
     assert page.status_code == 200
-    assert "工作人员登录" in page.content.decode()
+    assert "登录" in page.content.decode()
     bad = client.post(
-        "/accounts/login/", {"username": "heping_editor", "password": "no"}
+        "/accounts/login/", {"login_name": "heping_editor", "password": "no"}
     )
-    assert bad.status_code == 200
+    assert bad.status_code == 401
     assert "field-error" in bad.content.decode()
-    good = client.post(
-        "/accounts/login/", {"username": "heping_editor", "password": "Zhengwu#2026"}
+    password = client.post(
+        "/accounts/login/",
+        {"login_name": "heping_editor", "password": "Zhengwu#2026"},
     )
+    assert password["Location"] == "/accounts/login/verify/"
+    good = client.post("/accounts/login/verify/", {"code": current_code(device)})
     assert good.status_code == 302 and good["Location"] == "/staff/"
     out = client.post("/accounts/logout/")
     assert out.status_code == 302

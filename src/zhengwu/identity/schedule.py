@@ -1,0 +1,12 @@
+"""Identity's periodic tasks (read by ``core.schedule.build_schedule``)."""
+
+from django.conf import settings
+
+from zhengwu.core.schedule import Every
+
+SCHEDULE = [
+    Every(
+        "zhengwu.identity.tasks.expire_accounts",
+        lambda: settings.ZHENGWU_ACCOUNT_EXPIRY_SECONDS,
+    ),
+]
