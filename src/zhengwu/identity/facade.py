@@ -9,7 +9,7 @@ administrators) do not pass it. ``has_staff_role`` is true for any staff role.""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from functools import cached_property
 
@@ -24,6 +24,10 @@ from .tokens import bearer_auth, request_user_with_bearer
 
 __all__ = [
     "ADMIN_ROLES",
+    "ActingFor",
+    "acting_for_request",
+    "may_act_for",
+    "register_personal_data_rule",
     "MembershipScope",
     "StaffRole",
     "StaffScope",
@@ -215,3 +219,63 @@ def identity_demo_logins(*, password: str) -> list[tuple[str, str, str, str, boo
     from .demo import demo_logins
 
     return demo_logins(password)
+
+
+# --- acting on behalf (代办) ----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ActingFor:
+    """Whom the signed-in user acts for on this request, and on which items."""
+
+    principal_label: str  # "person:<pk>" or "entity:<credit code>"
+    principal_name: str  # the entity's name or the person's masked name
+    basis: str  # "authorisation" or "counter"
+    basis_id: int
+    all_items: bool
+    item_codes: tuple[str, ...]
+
+    def covers(self, item_code: str) -> bool:
+        return self.all_items or item_code in self.item_codes
+
+
+def acting_for_request(request: object) -> ActingFor | None:
+    """The acting context ``ActingMiddleware`` set on ``request`` (re-checked on
+    every request), or None when the user acts for themself."""
+    context = getattr(request, "acting", None)
+    if context is None:
+        return None
+    return ActingFor(
+        principal_label=context.principal_label,
+        principal_name=context.principal_name,
+        basis=str(context.basis),
+        basis_id=context.basis_id,
+        all_items=context.all_items,
+        item_codes=context.item_codes,
+    )
+
+
+def may_act_for(
+    user: AbstractBaseUser | AnonymousUser | None,
+    principal_label: str,
+    item_code: str | None = None,
+) -> bool:
+    """Whether ``user`` holds an active authorisation for the principal (covering
+    ``item_code`` when given). ``authorisations.check_may_act`` says why not."""
+    from .authorisations import check_may_act
+    from .errors import IdentityError
+
+    try:
+        check_may_act(user, principal_label, item_code)
+    except IdentityError:
+        return False
+    return True
+
+
+def register_personal_data_rule(rule: Callable[[AbstractBaseUser, str], bool]) -> None:
+    """Let another app grant a viewer the clear ID number and mobile of a person
+    (``rule(viewer, "person:<pk>") -> bool``, e.g. the reviewer of that person's
+    case); register it in ``AppConfig.ready()``. Every view stays audited."""
+    from .persons import register_reveal_rule
+
+    register_reveal_rule(rule)

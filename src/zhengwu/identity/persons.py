@@ -353,8 +353,9 @@ def masked_name(person: Person) -> str:
 
 
 # Other apps (cases: the reviewer handling a case of this person) register a rule
-# through the facade: ``rule(viewer, person) -> bool``. Identity cannot import them.
-RevealRule = Callable[[AbstractBaseUser, Person], bool]
+# through the facade: ``rule(viewer, principal_label) -> bool`` with the person's
+# label (``person:<pk>``). Identity cannot import them.
+RevealRule = Callable[[AbstractBaseUser, str], bool]
 _reveal_rules: list[RevealRule] = []
 
 
@@ -380,7 +381,7 @@ def may_reveal(viewer: AbstractBaseUser | AnonymousUser | None, person: Person) 
         return "self"
     if is_counter_clerk(viewer) and has_open_counter_visit(viewer, person):
         return "counter_visit"
-    if any(rule(viewer, person) for rule in _reveal_rules):
+    if any(rule(viewer, person_label(person)) for rule in _reveal_rules):
         return "case_review"
     return ""
 

@@ -5,7 +5,7 @@ import datetime
 
 from django.http import HttpResponse
 from django.test import override_settings
-from django.urls import path
+from django.urls import include, path
 from django.utils import timezone
 
 import pytest
@@ -28,16 +28,12 @@ def probe(request):
     return HttpResponse(acting.principal_label if acting else "self")
 
 
-urlpatterns = [path("probe/", probe)]
+urlpatterns = [path("probe/", probe), path("", include("zhengwu.urls"))]
 
 
 @pytest.fixture
 def probe_urls():
-    from zhengwu import urls as project_urls
-
     with override_settings(ROOT_URLCONF=__name__):
-        global urlpatterns
-        urlpatterns = [path("probe/", probe), *project_urls.urlpatterns]
         yield
 
 
@@ -116,3 +112,31 @@ def test_the_principal_sees_actions_in_their_name_and_others_do_not(
     client.force_login(other.user)
     page = client.get("/me/actions/").content.decode()
     assert "probe.done" not in page
+
+
+def test_the_facade_tells_other_apps_whom_the_user_acts_for(authorised):
+    from django.test import RequestFactory
+
+    from zhengwu.identity import acting, facade, persons
+
+    principal, agent, authorisation = authorised
+    label = f"person:{principal.pk}"
+    assert facade.may_act_for(agent.user, label, ITEM)
+    assert not facade.may_act_for(agent.user, label, "210100000009")
+    request = RequestFactory().get("/")
+    request.acting = acting.resolve(
+        agent.user, {"basis": "authorisation", "id": authorisation.pk}
+    )
+    info = facade.acting_for_request(request)
+    assert info.principal_label == label
+    assert info.principal_name == "张*"
+    assert info.covers(ITEM) and not info.covers("210100000009")
+    # a rule another app registers lets its viewer see the clear number
+    facade.register_personal_data_rule(
+        lambda viewer, person_label: viewer == agent.user and person_label == label
+    )
+    try:
+        value = persons.reveal_personal_data(principal, "id_number", agent.user)
+        assert value == principal.clear_id_number
+    finally:
+        persons._reveal_rules.clear()
