@@ -124,8 +124,17 @@ def _complete(
             "staff": staff,
         },
     )
-    default = reverse(settings.LOGIN_REDIRECT_URL) if staff else reverse("portal:home")
-    return redirect(data.get("next") or default)
+    return redirect(data.get("next") or _landing(user, staff=staff))
+
+
+def _landing(user: AbstractBaseUser, *, staff: bool) -> str:
+    """Staff start where their role works (administrators on their page); citizens
+    on the home page."""
+    if not staff:
+        return reverse("portal:home")
+    from zhengwu.identity.staff import landing_url
+
+    return landing_url(user)
 
 
 # --- login ------------------------------------------------------------------------
@@ -137,9 +146,7 @@ def login_view(request: HttpRequest) -> HttpResponse:
     next_url = _safe_next(request, request.POST.get("next") or request.GET.get("next"))
     if request.user.is_authenticated and not next_url:
         return redirect(
-            settings.LOGIN_REDIRECT_URL
-            if accounts.is_staff_user(request.user)
-            else "portal:home"
+            _landing(request.user, staff=accounts.is_staff_user(request.user))
         )
     form = LoginForm(request.POST or None)
     error = ""

@@ -1,0 +1,156 @@
+"""Staff second factor: enrolment on first login, the TOTP step, replay refused,
+reset by an administrator."""
+
+import pytest
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from zhengwu.core.models import AuditEvent
+from zhengwu.identity import twofactor
+from zhengwu.identity.models import StaffMembership
+
+from .login_helpers import (
+    PASSWORD,
+    code_for_key,
+    current_code,
+    enrol_device,
+    make_staff,
+    secret_from_page,
+)
+
+pytestmark = pytest.mark.django_db
+
+
+def password_step(client, username):
+    return client.post(
+        "/accounts/login/", {"login_name": username, "password": PASSWORD}
+    )
+
+
+def test_first_staff_login_enrols_an_authenticator_then_logs_in(client):
+    # given a staff member without a device
+    make_staff("first_timer")
+    # when the password is right
+    response = password_step(client, "first_timer")
+    # then the enrolment page shows a QR code (inline SVG) and the manual secret
+    assert response["Location"] == "/accounts/login/enrol/"
+    page = client.get("/accounts/login/enrol/")
+    html = page.content.decode()
+    assert "<svg" in html and "qr-code" in html
+    key = secret_from_page(html)
+    assert "_auth_user_id" not in client.session
+    # the code from the app confirms the device and completes the login
+    done = client.post("/accounts/login/enrol/", {"code": code_for_key(key)})
+    assert done.status_code == 302 and done["Location"] == "/staff/"
+    assert client.session["_auth_user_id"]
+    assert client.session["otp_device_id"]
+    device = TOTPDevice.objects.get()
+    assert device.confirmed and device.key == key
+    assert AuditEvent.objects.filter(event="identity.factor_enrolled").count() == 1
+    assert AuditEvent.objects.filter(event="identity.login").get().data["method"] == (
+        "password+totp"
+    )
+
+
+def test_a_wrong_enrolment_code_confirms_nothing(client):
+    make_staff("fumbler")
+    password_step(client, "fumbler")
+    client.get("/accounts/login/enrol/")
+    wrong = client.post("/accounts/login/enrol/", {"code": "000000"})
+    assert wrong.status_code == 200
+    assert "id_code_error" in wrong.content.decode()
+    assert not TOTPDevice.objects.filter(confirmed=True).exists()
+    assert "_auth_user_id" not in client.session
+
+
+def test_enrolment_page_keeps_the_same_secret_when_reloaded(client):
+    make_staff("reloader")
+    password_step(client, "reloader")
+    first = secret_from_page(client.get("/accounts/login/enrol/").content.decode())
+    second = secret_from_page(client.get("/accounts/login/enrol/").content.decode())
+    assert first == second
+
+
+def test_a_code_used_once_is_refused_the_second_time(client):
+    # given a staff member who logged in with a code
+    user = make_staff("replayer")
+    device = enrol_device(user)
+    code = current_code(device)
+    password_step(client, "replayer")
+    assert client.post("/accounts/login/verify/", {"code": code}).status_code == 302
+    # when someone replays the same code in another browser
+    from django.test import Client
+
+    thief = Client()
+    password_step(thief, "replayer")
+    replay = thief.post("/accounts/login/verify/", {"code": code})
+    # then it is refused and that browser is not logged in
+    assert replay.status_code == 200
+    assert "已使用" in replay.content.decode()
+    assert "_auth_user_id" not in thief.session
+    assert thief.get("/staff/").status_code == 302
+
+
+def test_a_wrong_code_does_not_log_in_and_is_audited(client):
+    user = make_staff("typo")
+    enrol_device(user)
+    password_step(client, "typo")
+    response = client.post("/accounts/login/verify/", {"code": "123456"})
+    assert response.status_code == 200
+    assert 'aria-describedby="id_code_helptext id_code_error"' in (
+        response.content.decode()
+    )
+    assert "_auth_user_id" not in client.session
+    failed = AuditEvent.objects.get(event="identity.login_failed")
+    assert failed.data["reason"] == "wrong_totp"
+
+
+@pytest.mark.parametrize("kind", ["membership", "superuser", "account"])
+def test_every_kind_of_staff_needs_the_second_factor(client, kind, reference_data):
+    from zhengwu.catalog.tests.factories import OrganisationFactory
+    from zhengwu.identity.constants import StaffRole
+
+    if kind == "superuser":
+        make_staff("someone", is_superuser=True, is_staff=True)
+    elif kind == "account":
+        make_staff("someone")
+    else:
+        from django.contrib.auth import get_user_model
+
+        user = get_user_model().objects.create_user("someone", password=PASSWORD)
+        StaffMembership.objects.create(
+            user=user, organisation=OrganisationFactory(), role=StaffRole.REVIEWER
+        )
+    response = password_step(client, "someone")
+    assert response["Location"] == "/accounts/login/enrol/"
+    assert "_auth_user_id" not in client.session
+
+
+def test_pending_login_expires_after_five_minutes(client):
+    user = make_staff("slow")
+    device = enrol_device(user)
+    password_step(client, "slow")
+    session = client.session
+    session["identity.pending_login"]["at"] -= 301
+    session.save()
+    response = client.post("/accounts/login/verify/", {"code": current_code(device)})
+    assert response.status_code == 302
+    assert response["Location"] == "/accounts/login/"
+    assert "_auth_user_id" not in client.session
+
+
+def test_reset_factors_removes_the_device_and_the_next_login_enrols(client):
+    admin = make_staff("security_admin", is_superuser=True)
+    user = make_staff("lost_phone")
+    enrol_device(user)
+    assert twofactor.reset_factors(user, admin) == 1
+    assert not TOTPDevice.objects.filter(user=user).exists()
+    assert AuditEvent.objects.get(event="identity.factor_reset").actor == admin
+    assert password_step(client, "lost_phone")["Location"] == "/accounts/login/enrol/"
+
+
+def test_staff_see_their_factor_page(client):
+    user = make_staff("viewer")
+    enrol_device(user)
+    client.force_login(user)
+    page = client.get("/accounts/two-factor/")
+    assert page.status_code == 200 and "已绑定" in page.content.decode()
