@@ -47,6 +47,7 @@ def validate_mobile(mobile: str, *, field: str = "mobile") -> str:
             "identity.invalid_mobile",
             _("手机号码格式不正确。"),
             fields={field: [_("请输入11位手机号码。")]},
+            status=422,
         )
     return value
 
