@@ -118,3 +118,37 @@ def shot():
         return path
 
     return take
+
+
+@pytest.fixture
+def staff_log_in():
+    """Log a staff member in through the pages: password, then the TOTP step with
+    the current code of a device holding a known key (enrolled here if the user has
+    none), as an authenticator app would show it."""
+    from django.contrib.auth import get_user_model
+
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    from zhengwu.identity.tests.login_helpers import (
+        KNOWN_KEY,
+        PASSWORD,
+        current_code,
+    )
+
+    def log_in(page, base_url: str, username: str, password: str = PASSWORD) -> None:
+        user = get_user_model().objects.get(username=username)
+        device = TOTPDevice.objects.filter(user=user, confirmed=True).first()
+        if device is None:
+            device = TOTPDevice.objects.create(
+                user=user, name="authenticator", confirmed=True, key=KNOWN_KEY
+            )
+        page.goto(base_url + "/accounts/login/")
+        page.get_by_label("账号", exact=True).fill(username)
+        page.get_by_label("密码", exact=True).fill(password)
+        page.get_by_role("button", name="登录", exact=True).click()
+        page.wait_for_url("**/accounts/login/verify/")
+        page.get_by_label("动态验证码", exact=True).fill(current_code(device))
+        page.get_by_role("button", name="验证并登录").click()
+        page.wait_for_url(lambda url: "/accounts/login/" not in url)
+
+    return log_in

@@ -10,12 +10,13 @@ PHONE = {"width": 360, "height": 740}
 PASSWORD = "Zhengwu#2026"
 
 
-def log_in(page, base_url, username):
-    page.goto(base_url + "/accounts/login/")
-    page.get_by_label("用户名").fill(username)
-    page.get_by_label("密码").fill(PASSWORD)
-    page.get_by_role("button", name="登录").click()
-    expect(page.get_by_role("heading", level=1)).to_have_text("工作台")
+@pytest.fixture
+def log_in(staff_log_in):
+    def log_in(page, base_url, username):
+        staff_log_in(page, base_url, username, PASSWORD)
+        expect(page.get_by_role("heading", level=1)).to_have_text("工作台")
+
+    return log_in
 
 
 def open_new_draft(page, base_url):
@@ -30,7 +31,7 @@ def open_new_draft(page, base_url):
 
 
 def test_editor_fixes_inline_error_submits_and_authority_publishes(
-    new_page, live_server, world, shot
+    new_page, live_server, world, shot, log_in
 ):
     base = live_server.url
     page = new_page()
@@ -86,7 +87,7 @@ def test_editor_fixes_inline_error_submits_and_authority_publishes(
     shot(page, "compare-desktop")
 
 
-def test_edit_page_on_a_phone(new_page, live_server, world, shot):
+def test_edit_page_on_a_phone(new_page, live_server, world, shot, log_in):
     base = live_server.url
     page = new_page(PHONE)
     log_in(page, base, "heping_editor")
@@ -102,7 +103,7 @@ def test_edit_page_on_a_phone(new_page, live_server, world, shot):
     assert page.evaluate("document.documentElement.scrollWidth") <= 360
 
 
-def test_workbench_and_report_on_a_phone(new_page, live_server, world, shot):
+def test_workbench_and_report_on_a_phone(new_page, live_server, world, shot, log_in):
     base = live_server.url
     page = new_page(PHONE)
     log_in(page, base, "bianweiban")
