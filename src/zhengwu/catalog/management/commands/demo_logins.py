@@ -60,6 +60,12 @@ class Command(BaseCommand):
                 for login, password, role, note, _ in identity
             ],
         )
+        self.stdout.write("")
+        self.stdout.write(
+            "工作人员首次登录时绑定身份验证器（扫描页面上的二维码或手动输入密钥），"
+            "之后每次登录输入动态验证码。公众用户也可用短信验证码登录；演示环境的"
+            "短信不真正发出，验证码在 /accounts/dev-sms-outbox/ 查看。"
+        )
         missing = [x.username for x in logins if not x.exists] + [
             row[0] for row in identity if not row[4]
         ]
