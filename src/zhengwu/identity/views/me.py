@@ -22,8 +22,8 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
 
 from zhengwu.core.crypto import mask_name
-from zhengwu.identity import acting, authorisations, entities, persons
-from zhengwu.identity.constants import AuthorisationKind
+from zhengwu.identity import acting, authorisations, counter, entities, persons
+from zhengwu.identity.constants import AuthorisationKind, BasisKind
 from zhengwu.identity.errors import IdentityError
 from zhengwu.identity.models import Authorisation, LegalEntity, Person
 
@@ -53,6 +53,15 @@ class AuthorisationForm(forms.Form):
         widget=forms.DateInput(attrs={"type": "date"}),
         help_text=gettext_lazy("授权在该日结束时失效。"),
     )
+
+    def clean_agent_id_number(self) -> str:
+        value = persons.normalise_id_number(
+            self.cleaned_data.get("agent_id_number", "")
+        )
+        errors = persons.id_number_errors(value)
+        if errors:
+            raise forms.ValidationError(errors)
+        return value
 
     def clean_item_codes(self) -> list[str]:
         raw = self.cleaned_data.get("item_codes", "")
@@ -237,7 +246,16 @@ def acting_start(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def acting_stop(request: HttpRequest) -> HttpResponse:
-    if request.method == "POST" and acting.acting_stop(request):
+    """Stop acting; at a counter this also ends the visit."""
+    if request.method != "POST":
+        return redirect("identity:me_authorisations")
+    context = getattr(request, "acting", None)
+    if context is not None and context.basis == BasisKind.COUNTER:
+        counter.counter_visit_end(clerk=request.user, visit_id=context.basis_id)
+        acting.acting_stop(request)
+        messages.success(request, _("现场代办已结束。"))
+        return redirect("identity:counter_home")
+    if acting.acting_stop(request):
         messages.success(request, _("已结束代办。"))
     return redirect("identity:me_authorisations")
 
