@@ -108,3 +108,25 @@ def test_logout_everywhere_returns_the_number_ended(client):
     client.force_login(user)
     assert accounts.logout_everywhere(user) == 1
     assert accounts.logout_everywhere(user) == 0
+
+
+def test_logout_revokes_the_users_sso_tokens(client):
+    import datetime
+
+    from django.utils import timezone
+
+    from oauth2_provider.models import AccessToken
+
+    user = citizen_user()
+    other = citizen_user("p000000000003")
+    for owner, token in [(user, "token-of-user"), (other, "token-of-other")]:
+        AccessToken.objects.create(
+            user=owner,
+            token=token,
+            expires=timezone.now() + datetime.timedelta(minutes=10),
+            scope="openid",
+        )
+    client.force_login(user)
+    client.post("/accounts/logout/")
+    assert list(AccessToken.objects.values_list("user", flat=True)) == [other.pk]
+    assert AuditEvent.objects.get(event="identity.logout").data["tokens"] == 1
