@@ -55,7 +55,7 @@ USERNAME_RE = re.compile(r"^[a-z][a-z0-9_.-]{2,29}$")
 USERNAME_RULE = gettext_lazy(
     "用户名应为3至30位，以小写字母开头，可含小写字母、数字、“_”“.”“-”。"
 )
-SYMBOL_CHARACTERS = "#@%&*+=?!-_"
+SYMBOL_CHARACTERS = "#@%*+=?!-_"
 
 
 # --- who may do what ---------------------------------------------------------------

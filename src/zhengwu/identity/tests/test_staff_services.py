@@ -295,3 +295,10 @@ def test_security_admin_clears_a_lock_and_others_cannot(world):
     staff.login_lock_clear(lock_id=lock.pk, acting_user=security)
     assert not LoginLock.objects.filter(pk=lock.pk).exists()
     assert AuditEvent.objects.get(event="identity.login_unlocked").actor == security
+
+
+def test_generated_initial_passwords_pass_the_password_rules():
+    from django.contrib.auth.password_validation import validate_password
+
+    for _ in range(200):
+        validate_password(staff.generate_initial_password())
