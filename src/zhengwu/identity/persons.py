@@ -24,7 +24,7 @@ from zhengwu.core.validators import is_valid_id_number
 from . import accounts
 from .constants import AccountKind, AssuranceLevel, StaffRole
 from .errors import IdentityError
-from .models import Account, CounterVisit, Person, StaffMembership
+from .models import CounterVisit, Person, StaffMembership
 from .registry import Verdict, normalise_name, population_registry
 
 MOBILE_RE = re.compile(r"^1[3-9]\d{9}$")
@@ -79,37 +79,6 @@ def mobile_errors(mobile: str) -> list[str]:
     if not MOBILE_RE.match(mobile):
         return [_("手机号码应为以1开头的11位数字。")]
     return []
-
-
-# --- accounts (helper for the accounts module while it is being written) ----------
-
-
-def _ensure_account(user: AbstractBaseUser) -> Account:
-    try:
-        return accounts.ensure_account(user, AccountKind.PERSON)
-    except NotImplementedError:  # TODO(issue 3): remove once accounts lands
-        return Account.objects.get_or_create(
-            user=user, defaults={"kind": AccountKind.PERSON}
-        )[0]
-
-
-def _set_password(user: AbstractBaseUser, password: str) -> None:
-    try:
-        accounts.set_password(user, password, acting_user=user)
-    except NotImplementedError:  # TODO(issue 3): remove once accounts lands
-        from django.contrib.auth.password_validation import validate_password
-        from django.core.exceptions import ValidationError
-
-        try:
-            validate_password(password, user)
-        except ValidationError as error:
-            raise IdentityError(
-                "identity.weak_password",
-                _("密码不符合要求。"),
-                fields={"password": list(error.messages)},
-            ) from error
-        user.set_password(password)
-        user.save(update_fields=["password"])
 
 
 def _new_username() -> str:
@@ -187,8 +156,8 @@ def _register(*, name: str, id_number: str, mobile: str, password: str) -> Perso
     user = get_user_model().objects.create_user(username=_new_username())
     user.set_unusable_password()
     user.save(update_fields=["password"])
-    _ensure_account(user)
-    _set_password(user, password)
+    accounts.ensure_account(user, AccountKind.PERSON)
+    accounts.set_password(user, password, acting_user=user)
 
     verdict = population_registry().verify_person(name, id_number)
     level = (

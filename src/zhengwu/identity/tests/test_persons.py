@@ -199,3 +199,17 @@ def test_nothing_in_clear_in_the_person_table_or_audit(django_db_blocker):
     text = repr(rows) + repr(audit_rows)
     assert id_number not in text
     assert mobile not in text
+
+
+def test_a_weak_password_is_refused_and_nothing_is_created(django_user_model):
+    with pytest.raises(IdentityError) as error:
+        persons.register_person(
+            name="张三",
+            id_number=make_id_number(),
+            mobile=make_mobile(),
+            password="123",
+        )
+    assert "password" in error.value.fields
+    assert django_user_model.objects.count() == 0
+    assert Person.objects.count() == 0
+    assert not AuditEvent.objects.filter(event="identity.registered").exists()
