@@ -60,6 +60,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
+    # Inside the CSP middleware: lets SSO sign-in forms redirect to the client.
+    "zhengwu.identity.oidc_csp.SsoFormActionMiddleware",
     "zhengwu.core.middleware.RequestContextMiddleware",
 ]
 
