@@ -270,6 +270,16 @@ ZHENGWU_SMS_CODES_PER_ADDRESS_PER_HOUR = env(
     "SMS_CODES_PER_ADDRESS_PER_HOUR", default=20, cast=as_int
 )
 ZHENGWU_ACCOUNT_EXPIRY_SECONDS = env("ACCOUNT_EXPIRY_SECONDS", default=300, cast=as_int)
+# Base records (identity.registry): dotted paths of the population and legal-person
+# registries; the defaults read the platform's own tables.
+ZHENGWU_POPULATION_REGISTRY = env(
+    "POPULATION_REGISTRY", default="zhengwu.identity.registry.LocalPopulationRegistry"
+)
+ZHENGWU_LEGAL_PERSON_REGISTRY = env(
+    "LEGAL_PERSON_REGISTRY",
+    default="zhengwu.identity.registry.LocalLegalPersonRegistry",
+)
+ZHENGWU_AUTHORISATION_MAX_DAYS = env("AUTHORISATION_MAX_DAYS", default=365, cast=as_int)
 
 LOGGING = {
     "version": 1,
