@@ -263,6 +263,7 @@ def verify_in_person(person: Person, clerk: AbstractBaseUser, document: str) -> 
         acting_user=clerk,
         event="identity.verified",
         target=person,
+        on_behalf_of=person_label(person),
         data={
             "level": int(person.assurance_level),
             "method": "in_person",
@@ -373,6 +374,8 @@ def reveal_personal_data(
         acting_user=viewer,
         event="identity.personal_data_viewed",
         target=person,
+        # Someone else's view is shown to the person among the actions in their name.
+        on_behalf_of=person_label(person) if basis and basis != "self" else "",
         outcome="success" if basis else "denied",
         data={"field": field, "basis": basis, "reason": reason[:200]},
     )

@@ -109,3 +109,28 @@ def test_only_counter_clerks_start_visits(client):
         )
     assert not CounterVisit.objects.exists()
     assert not Person.objects.filter(name="孙八").exists()
+
+
+def test_a_citizen_sees_what_the_counter_clerk_did_in_their_name(client):
+    # given a registered citizen served at a counter
+    citizen = make_citizen("张三")
+    clerk = make_counter_clerk()
+    client.force_login(clerk)
+    client.post(
+        "/staff/counter/",
+        {
+            "name": "张三",
+            "id_number": citizen.clear_id_number,
+            "document": "id_card",
+            "verify": "on",
+        },
+    )
+    visit = CounterVisit.objects.get()
+    client.post(f"/staff/counter/visits/{visit.pk}/reveal")
+    client.post(f"/staff/counter/visits/{visit.pk}/end")
+    # when the citizen looks at the actions taken in their name
+    client.force_login(citizen.user)
+    page = client.get("/me/actions/").content.decode()
+    # then
+    for text in ("窗口小李", "窗口现场代办：开始", "身份核验", "查看完整身份信息"):
+        assert text in page, text
