@@ -154,3 +154,16 @@ def test_staff_see_their_factor_page(client):
     client.force_login(user)
     page = client.get("/accounts/two-factor/")
     assert page.status_code == 200 and "已绑定" in page.content.decode()
+
+
+def test_the_admin_login_page_sends_staff_to_the_two_factor_login(client):
+    make_staff("admin_user", is_superuser=True, is_staff=True)
+    page = client.get("/admin/login/?next=/admin/")
+    assert page.status_code == 302
+    assert page["Location"] == "/accounts/login/?next=%2Fadmin%2F"
+    posted = client.post(
+        "/admin/login/", {"username": "admin_user", "password": PASSWORD}
+    )
+    assert posted.status_code == 302
+    assert "_auth_user_id" not in client.session
+    assert client.get("/admin/")["Location"].startswith("/admin/login/")
