@@ -142,10 +142,15 @@ def _is_staff(user: AbstractBaseUser) -> bool:
     )
 
 
+_NO_PERSON: Any = object()
+
+
 def user_claims(
     user: AbstractBaseUser,
     application: Application,
     scopes: list[str] | set[str] | tuple[str, ...],
+    *,
+    person: Person | None = _NO_PERSON,
 ) -> dict[str, Any]:
     """Every claim ``scopes`` release to ``application`` about ``user``. Clear values
     are decrypted here only; the caller audits what leaves."""
@@ -153,7 +158,8 @@ def user_claims(
     policy = client_policy(application)
     allowed = set(policy.allowed_scopes) if policy else set()
     claims: dict[str, Any] = {"sub": subject_for(application, user)}
-    person = _person(user)
+    if person is _NO_PERSON:
+        person = _person(user)
     if person is not None:
         claims["acr"] = f"zhengwu:L{person.assurance_level}"
         claims["zw_assurance_level"] = int(person.assurance_level)
@@ -187,6 +193,7 @@ def audit_release(
     claims: dict[str, Any],
     *,
     channel: str,
+    person: Person | None = _NO_PERSON,
 ) -> None:
     """Record which personal data left for which client (masked values only)."""
     released = [name for name in PERSONAL_DATA_CLAIMS if name in claims]
@@ -202,7 +209,8 @@ def audit_release(
         data["id_number"] = mask_id_number(claims["zw_id_number"])
     if "phone_number" in claims:
         data["mobile"] = mask_mobile(claims["phone_number"])
-    person = _person(user)
+    if person is _NO_PERSON:
+        person = _person(user)
     audit.record(
         acting_user=user,
         event="identity.personal_data_released",
@@ -333,9 +341,35 @@ class ZhengwuOAuth2Validator(OAuth2Validator):
         return {k: v for k, v in claims.items() if k in ID_TOKEN_CLAIMS}
 
     def get_userinfo_claims(self, request: Any) -> dict[str, Any]:
-        claims = user_claims(request.user, request.client, request.scopes)
-        audit_release(request.user, request.client, claims, channel="userinfo")
+        person = _person(request.user)
+        claims = user_claims(
+            request.user, request.client, request.scopes, person=person
+        )
+        audit_release(
+            request.user, request.client, claims, channel="userinfo", person=person
+        )
         return claims
+
+    # -- audit --
+
+    def save_bearer_token(
+        self, token: dict[str, Any], request: Any, *args: Any, **kwargs: Any
+    ) -> Any:
+        """Tokens issued for an authorization code: the user signed in to that
+        department system (等保 8.1.4.3: every login is audited)."""
+        result = super().save_bearer_token(token, request, *args, **kwargs)
+        if request.grant_type == "authorization_code":
+            audit.record(
+                acting_user=request.user,
+                event="identity.sso_login",
+                target=client_policy(request.client),
+                data={
+                    "client_id": request.client.client_id,
+                    "client": request.client.name,
+                    "scopes": sorted(request.scopes or []),
+                },
+            )
+        return result
 
 
 # --- revocation ---------------------------------------------------------------------

@@ -252,11 +252,12 @@ class SampleRelyingParty:
 
     def login(self, start_response: StartResponse) -> Iterable[bytes]:
         verifier, nonce = generate_token(48), generate_token(20)
-        url, state = self.oauth().create_authorization_url(
-            self.metadata()["authorization_endpoint"],
-            code_verifier=verifier,
-            nonce=nonce,
-        )
+        with self.oauth() as oauth:
+            url, state = oauth.create_authorization_url(
+                self.metadata()["authorization_endpoint"],
+                code_verifier=verifier,
+                nonce=nonce,
+            )
         pending = {"state": state, "verifier": verifier, "nonce": nonce}
         return self.redirect(start_response, url, self.session_cookie(pending))
 
@@ -277,12 +278,12 @@ class SampleRelyingParty:
             return self.page(
                 start_response, "400 Bad Request", "<p>登录状态无效，请重新登录。</p>"
             )
-        oauth = self.oauth(state=state)
-        token = oauth.fetch_token(
-            self.metadata()["token_endpoint"],
-            code=query.get("code", ""),
-            code_verifier=session["verifier"],
-        )
+        with self.oauth(state=state) as oauth:
+            token = oauth.fetch_token(
+                self.metadata()["token_endpoint"],
+                code=query.get("code", ""),
+                code_verifier=session["verifier"],
+            )
         claims = self.verify_id_token(token["id_token"], session["nonce"])
         info = requests.get(
             self.metadata()["userinfo_endpoint"],

@@ -24,6 +24,16 @@ from zhengwu.identity.oidc import ClientInput, client_register
 
 from .person_factories import make_id_number, make_mobile
 
+# HTTP sessions of the current test, closed at its end (close_http_sessions): a
+# live-server thread left waiting on an idle keep-alive connection would otherwise
+# close its database connection later, during another test.
+OPEN_SESSIONS: list[requests.Session] = []
+
+
+def close_http_sessions() -> None:
+    while OPEN_SESSIONS:
+        OPEN_SESSIONS.pop().close()
+
 
 def make_person_user(username: str, name: str = "张三", *, level: int = 2):
     user = get_user_model().objects.create_user(
@@ -82,6 +92,7 @@ def browser_for(live_server, user) -> requests.Session:
     django_client.force_login(user)
     cookie = django_client.cookies[settings.SESSION_COOKIE_NAME].value
     browser = requests.Session()
+    OPEN_SESSIONS.append(browser)
     host = urlsplit(live_server.url).hostname or ""
     if "." not in host:  # http.cookiejar matches "localhost" as "localhost.local"
         host += ".local"
@@ -118,13 +129,15 @@ class RelyingParty:
     scope: str = "openid profile"
 
     def session(self) -> OAuth2Session:
-        return OAuth2Session(
+        oauth = OAuth2Session(
             self.client_id,
             self.client_secret,
             scope=self.scope,
             redirect_uri=self.redirect_uri,
             code_challenge_method="S256",
         )
+        OPEN_SESSIONS.append(oauth)
+        return oauth
 
     def start(self, **extra) -> tuple[OAuth2Session, str, str, str]:
         """The authorization URL with a fresh PKCE verifier and nonce."""

@@ -13,6 +13,7 @@ from zhengwu.core.models import AuditEvent
 
 from .oidc_support import (
     browser_for,
+    close_http_sessions,
     make_person_user,
     query_of,
     register,
@@ -20,6 +21,13 @@ from .oidc_support import (
 )
 
 pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@pytest.fixture(autouse=True)
+def _close_http_sessions(transactional_db, live_server):
+    yield
+    close_http_sessions()
+
 
 RP_A = "https://rp-a.example.gov.cn/callback"
 RP_B = "https://rp-b.example.gov.cn/callback"
@@ -71,6 +79,9 @@ def test_full_flow_signed_id_token_pairwise_subject_and_userinfo(live_server, ci
     assert "zw_id_number" not in body
     release = AuditEvent.objects.get(event="identity.personal_data_released")
     assert release.data["claims"] == ["phone_number"]
+    login = AuditEvent.objects.get(event="identity.sso_login")
+    assert login.actor == citizen
+    assert login.data["client_id"] == registered.application.client_id
     assert citizen.clear_mobile not in str(release.data)
 
 
@@ -359,3 +370,24 @@ def test_platform_logout_revoking_tokens_ends_sso(live_server, citizen):
             f"{live_server.url}/o/token/",
             refresh_token=result["token"]["refresh_token"],
         )
+
+
+def test_rp_logout_ends_every_platform_session_of_the_user(live_server, citizen):
+    a = register("A 系统", RP_A, logout_uri="https://rp-a.example.gov.cn/bye")
+    rp = relying_party(live_server, a, RP_A)
+    laptop, phone = browser_for(live_server, citizen), browser_for(live_server, citizen)
+    result = rp.login(laptop)
+    # when: logging out from the department system on the laptop
+    laptop.get(
+        f"{live_server.url}/o/logout/",
+        params={
+            "id_token_hint": result["token"]["id_token"],
+            "post_logout_redirect_uri": "https://rp-a.example.gov.cn/bye",
+        },
+        allow_redirects=False,
+    )
+    # then: the phone's platform session ended too (SSO asks for a login again)
+    _oauth, url, _v, _n = rp.start()
+    again = phone.get(url, allow_redirects=False)
+    assert not again.headers["Location"].startswith(RP_A)
+    assert AuditEvent.objects.filter(event="identity.logout").exists()

@@ -14,9 +14,15 @@ from zhengwu.catalog.tests.factories import OrganisationFactory
 from zhengwu.identity.oidc import pairwise_subject
 from zhengwu.sample_rp.app import load_env_file, make_app
 
-from .oidc_support import browser_for, make_person_user
+from .oidc_support import browser_for, close_http_sessions, make_person_user
 
 pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@pytest.fixture(autouse=True)
+def _close_http_sessions(transactional_db, live_server):
+    yield
+    close_http_sessions()
 
 
 class _Quiet(WSGIRequestHandler):
