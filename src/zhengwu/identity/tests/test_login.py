@@ -167,3 +167,16 @@ def test_staff_password_alone_does_not_log_in(client, db):
     workbench = client.get("/staff/")
     assert workbench.status_code == 302
     assert workbench["Location"].startswith("/accounts/login/")
+
+
+def test_starting_another_login_leaves_the_signed_in_account(client, citizen):
+    # given a citizen signed in on this browser
+    person, id_number, _mobile = citizen
+    post_login(client, id_number, CITIZEN_PASSWORD)
+    assert int(client.session["_auth_user_id"]) == person.user_id
+    # when a staff member does the password step in it
+    user = make_staff("clerk_switch")
+    enrol_device(user)
+    assert post_login(client, "clerk_switch", PASSWORD).status_code == 302
+    # then nobody is signed in until the second factor
+    assert "_auth_user_id" not in client.session

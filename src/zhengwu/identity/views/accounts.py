@@ -62,6 +62,8 @@ def _safe_next(request: HttpRequest, value: str | None) -> str:
 def _start_pending(
     request: HttpRequest, user: AbstractBaseUser, *, method: str, next_url: str
 ) -> None:
+    if request.user.is_authenticated:  # switching accounts: leave the old one first
+        auth_logout(request)
     request.session.cycle_key()  # a new key for the half-logged-in state
     request.session[PENDING_KEY] = {
         "user": user.pk,
