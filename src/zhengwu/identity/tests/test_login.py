@@ -177,6 +177,7 @@ def test_starting_another_login_leaves_the_signed_in_account(client, citizen):
     # when a staff member does the password step in it
     user = make_staff("clerk_switch")
     enrol_device(user)
-    assert post_login(client, "clerk_switch", PASSWORD).status_code == 302
+    step = post_login(client, "clerk_switch", PASSWORD)
+    assert step["Location"] == "/accounts/login/verify/"
     # then nobody is signed in until the second factor
     assert "_auth_user_id" not in client.session

@@ -147,7 +147,7 @@ def _landing(user: AbstractBaseUser, *, staff: bool) -> str:
 @require_http_methods(["GET", "POST"])
 def login_view(request: HttpRequest) -> HttpResponse:
     next_url = _safe_next(request, request.POST.get("next") or request.GET.get("next"))
-    if request.user.is_authenticated and not next_url:
+    if request.method == "GET" and request.user.is_authenticated and not next_url:
         return redirect(
             _landing(request.user, staff=accounts.is_staff_user(request.user))
         )
