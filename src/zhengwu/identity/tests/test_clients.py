@@ -127,6 +127,7 @@ def test_an_invalid_client_is_refused_field_by_field_and_nothing_is_saved(
     response = client.post(f"{URL}new/", _form(OrganisationFactory(), **{field: value}))
     assert response.status_code == 422
     assert response.context["form"].errors.get(field)
+    assert f'aria-describedby="id_{field}' in response.content.decode()
     assert not Application.objects.exists()
     assert not AuditEvent.objects.filter(event="identity.client_registered").exists()
 

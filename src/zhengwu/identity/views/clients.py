@@ -21,9 +21,16 @@ from django.views.decorators.http import require_http_methods, require_POST
 from zhengwu.core.errors import DomainError
 from zhengwu.core.models import Organisation
 from zhengwu.identity import oidc
+from zhengwu.identity.facade import staff_scope
 from zhengwu.identity.models import ClientPolicy
 
 _NEW_CLIENT_SESSION_KEY = "identity.sso_new_client"
+
+
+def _allowed(request: HttpRequest) -> bool:
+    """Whether the user may manage clients; sets the scope the admin menu reads."""
+    request.admin_scope = staff_scope(request.user)  # type: ignore[attr-defined]
+    return oidc.can_manage_clients(request.user)
 
 
 def _forbidden(request: HttpRequest) -> HttpResponse:
@@ -91,6 +98,18 @@ def _pk(value: int) -> int:
     return value
 
 
+def _describe_errors(form: forms.Form) -> forms.Form:
+    """Point each input in error at its help text and its error message."""
+    for name in form.errors:
+        if name in form.fields:
+            field = form.fields[name]
+            ids = [f"{form[name].auto_id}_helptext"] if field.help_text else []
+            ids.append(f"{form[name].auto_id}-error")
+            field.widget.attrs["aria-describedby"] = " ".join(ids)
+            field.widget.attrs["aria-invalid"] = "true"
+    return form
+
+
 def _apply_errors(form: forms.Form, error: DomainError) -> None:
     fields = getattr(error, "fields", None) or {}
     for field, reasons in fields.items():
@@ -103,7 +122,7 @@ def _apply_errors(form: forms.Form, error: DomainError) -> None:
 @never_cache
 @login_required
 def client_list(request: HttpRequest) -> HttpResponse:
-    if not oidc.can_manage_clients(request.user):
+    if not _allowed(request):
         return _forbidden(request)
     policies = ClientPolicy.objects.select_related(
         "application", "organisation"
@@ -120,7 +139,7 @@ def client_list(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "POST"])
 def client_create(request: HttpRequest) -> HttpResponse:
-    if not oidc.can_manage_clients(request.user):
+    if not _allowed(request):
         return _forbidden(request)
     form = ClientForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
@@ -141,7 +160,7 @@ def client_create(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "identity/clients/form.html",
-        {"form": form, "policy": None},
+        {"form": _describe_errors(form), "policy": None},
         status=422 if form.errors else 200,
     )
 
@@ -150,7 +169,7 @@ def client_create(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "POST"])
 def client_edit(request: HttpRequest, pk: int) -> HttpResponse:
-    if not oidc.can_manage_clients(request.user):
+    if not _allowed(request):
         return _forbidden(request)
     policy = get_object_or_404(
         ClientPolicy.objects.select_related("application", "organisation"),
@@ -180,7 +199,7 @@ def client_edit(request: HttpRequest, pk: int) -> HttpResponse:
     return render(
         request,
         "identity/clients/form.html",
-        {"form": form, "policy": policy},
+        {"form": _describe_errors(form), "policy": policy},
         status=422 if form.errors else 200,
     )
 
@@ -188,7 +207,7 @@ def client_edit(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_POST
 def client_enable(request: HttpRequest, pk: int) -> HttpResponse:
-    if not oidc.can_manage_clients(request.user):
+    if not _allowed(request):
         return _forbidden(request)
     policy = get_object_or_404(ClientPolicy, pk=_pk(pk))
     oidc.client_set_enabled(
