@@ -68,6 +68,7 @@ class ActingMiddleware:
         "/staff/counter/",
         "/staff/admin/",
         "/staff/sso-clients/",
+        "/o/",  # signing in to a department system is the agent's own login
     )
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
