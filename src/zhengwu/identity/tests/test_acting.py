@@ -140,3 +140,46 @@ def test_the_facade_tells_other_apps_whom_the_user_acts_for(authorised):
         assert value == principal.clear_id_number
     finally:
         persons._reveal_rules.clear()
+
+
+def test_managing_ones_own_account_while_acting_is_not_in_the_principals_name(
+    client, authorised
+):
+    principal, agent, authorisation = authorised
+    third = make_citizen("王五")
+    client.force_login(agent.user)
+    client.post("/me/acting/start", {"authorisation": authorisation.pk})
+    # the agent gives an authorisation of their own while acting
+    response = client.post(
+        "/me/authorisations/",
+        {
+            "agent_name": "王五",
+            "agent_id_number": third.clear_id_number,
+            "all_items": "on",
+            "valid_until": (
+                timezone.localdate() + datetime.timedelta(days=3)
+            ).isoformat(),
+        },
+    )
+    assert response.status_code == 302
+    granted = AuditEvent.objects.filter(event="identity.authorisation_granted").latest(
+        "pk"
+    )
+    assert granted.actor == agent.user
+    assert granted.on_behalf_of == ""
+    # and it is the agent's own authorisation, not the principal's
+    assert authorisations.authorisations_given(agent.user).count() == 1
+    assert authorisations.authorisations_given(principal.user).count() == 1
+
+
+def test_an_authorisation_not_yet_valid_cannot_be_started(client, authorised):
+    from zhengwu.identity.models import Authorisation
+
+    _principal, agent, authorisation = authorised
+    Authorisation.objects.filter(pk=authorisation.pk).update(
+        valid_from=timezone.now() + datetime.timedelta(days=1)
+    )
+    client.force_login(agent.user)
+    client.post("/me/acting/start", {"authorisation": authorisation.pk})
+    assert "identity_acting" not in client.session
+    assert not AuditEvent.objects.filter(event="identity.acting_started").exists()

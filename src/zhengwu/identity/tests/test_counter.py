@@ -134,3 +134,43 @@ def test_a_citizen_sees_what_the_counter_clerk_did_in_their_name(client):
     # then
     for text in ("窗口小李", "窗口现场代办：开始", "身份核验", "查看完整身份信息"):
         assert text in page, text
+
+
+def test_a_visit_older_than_two_hours_no_longer_acts_or_reveals(client):
+    import datetime
+
+    from django.utils import timezone
+
+    clerk = make_counter_clerk()
+    id_number = make_id_number()
+    client.force_login(clerk)
+    client.post(
+        "/staff/counter/",
+        {"name": "孙八", "id_number": id_number, "document": "id_card"},
+    )
+    visit = CounterVisit.objects.get()
+    assert "正在代" in client.get("/staff/counter/").content.decode()
+    CounterVisit.objects.filter(pk=visit.pk).update(
+        started_at=timezone.now() - datetime.timedelta(hours=2, minutes=1)
+    )
+    assert "正在代" not in client.get("/staff/counter/").content.decode()
+    assert client.post(f"/staff/counter/visits/{visit.pk}/reveal").status_code == 404
+    with pytest.raises(IdentityError):
+        persons.reveal_personal_data(visit.person, "id_number", clerk)
+
+
+def test_a_service_point_clerk_acts_only_under_an_authorisation(client):
+    from zhengwu.identity.constants import StaffRole
+    from zhengwu.identity.models import StaffMembership
+
+    clerk = make_counter_clerk("village")
+    StaffMembership.objects.filter(user=clerk).update(
+        role=StaffRole.SERVICE_POINT_CLERK
+    )
+    client.force_login(clerk)
+    response = client.post(
+        "/staff/counter/",
+        {"name": "孙八", "id_number": make_id_number(), "document": "id_card"},
+    )
+    assert response.status_code == 403
+    assert not CounterVisit.objects.exists()
