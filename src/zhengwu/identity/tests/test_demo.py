@@ -6,7 +6,6 @@ import io
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.db import transaction
-from django.test import override_settings
 
 import pytest
 
@@ -15,7 +14,7 @@ from zhengwu.core.models import AuditEvent, Organisation
 from zhengwu.core.validators import is_valid_id_number, is_valid_uscc
 from zhengwu.identity import demo as identity_demo
 from zhengwu.identity.constants import AssuranceLevel, AuthorisationKind, StaffRole
-from zhengwu.identity.facade import staff_scope
+from zhengwu.identity.facade import populate_identity_demo, staff_scope
 from zhengwu.identity.models import (
     Account,
     Authorisation,
@@ -26,6 +25,8 @@ from zhengwu.identity.models import (
     StaffMembership,
 )
 from zhengwu.identity.persons import find_by_mobile, find_person_by_id_number
+
+from .staff_factories import divisions
 
 
 def _counts() -> dict[str, int]:
@@ -43,25 +44,43 @@ def _counts() -> dict[str, int]:
     }
 
 
+# The catalogue demo's organisations the identity demo uses (the whole catalogue demo
+# and the populate_demo command are covered by catalog/tests/test_demo.py, whose
+# second run also checks that the identity part writes nothing).
+CATALOGUE_ORGANISATIONS = [
+    ("210000", "辽宁省营商环境建设局", 2),
+    ("210100", "沈阳市营商环境建设局", 3),
+    ("210100", "沈阳市市场监督管理局", 3),
+    ("210102", "沈阳市和平区营商环境建设局", 4),
+]
+
+
 @pytest.fixture(scope="module")
-def demo(django_db_setup, django_db_blocker, tmp_path_factory):
-    media = tmp_path_factory.mktemp("media")
-    with override_settings(MEDIA_ROOT=str(media)), django_db_blocker.unblock():
-        with transaction.atomic():
-            call_command("load_reference_data", verbosity=0, stdout=io.StringIO())
-            output = io.StringIO()
-            call_command("populate_demo", stdout=output)
-            yield {"output": output.getvalue(), "counts": _counts()}
-            transaction.set_rollback(True)
+def demo(django_db_setup, django_db_blocker):
+    """Divisions, the organisations, and one run of the identity demo."""
+    from zhengwu.catalog.demo import fabricate_credit_code
+    from zhengwu.core.models import Division
+
+    with django_db_blocker.unblock(), transaction.atomic():
+        divisions()
+        for code, name, level in CATALOGUE_ORGANISATIONS:
+            Organisation.objects.create(
+                credit_code=fabricate_credit_code(name, code),
+                name=name,
+                level=level,
+                division=Division.objects.get(code=code),
+            )
+        created = populate_identity_demo(password=DEMO_PASSWORD)
+        yield {"created": created, "counts": _counts()}
+        transaction.set_rollback(True)
 
 
 @pytest.mark.django_db
 def test_a_second_run_changes_nothing(demo):
-    output = io.StringIO()
-    call_command("populate_demo", stdout=output)
-    assert _counts() == demo["counts"]
-    assert "本次新建工作人员 0 个" in output.getvalue()
-    assert "授权 0 项" in output.getvalue()
+    assert demo["created"]["staff"] == 6 and demo["created"]["citizens"] == 4
+    again = populate_identity_demo(password=DEMO_PASSWORD)
+    assert set(again.values()) == {0}
+    assert _counts() == demo["counts"]  # audit records included
 
 
 @pytest.mark.django_db
@@ -134,9 +153,12 @@ def test_demo_logins_lists_usable_citizen_logins(demo):
     output = io.StringIO()
     call_command("demo_logins", stdout=output)
     text = output.getvalue()
-    for username in ("xitong_admin", "anquan_admin", "shenji_admin", "bianweiban"):
+    for username in ("xitong_admin", "anquan_admin", "shenji_admin"):
         assert username in text
     for citizen in identity_demo.CITIZENS:
         assert citizen.id_number in text and citizen.mobile in text
     assert "虚构" in text
-    assert "尚未创建" not in text
+    # only the catalogue's accounts (not loaded here) are missing
+    missing = text.split("尚未创建的账号：")[-1]
+    assert "xitong_admin" not in missing and "bianweiban" in missing
+    assert identity_demo.CITIZENS[0].id_number not in missing
