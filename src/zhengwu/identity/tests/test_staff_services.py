@@ -302,3 +302,44 @@ def test_generated_initial_passwords_pass_the_password_rules():
 
     for _ in range(200):
         validate_password(staff.generate_initial_password())
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_grants_of_two_administrator_roles_cannot_both_pass():
+    """Two administrators grant the same account a different administrator role at
+    the same moment: the row lock on the user serialises them, the second sees the
+    first's role and is refused. Needs real concurrent transactions (PostgreSQL)."""
+    import threading
+
+    from django.db import connection, connections, transaction
+
+    if connection.vendor != "postgresql":
+        pytest.skip("SQLite serialises every write transaction; run on PostgreSQL")
+    org = organisation("辽宁省营商环境建设局", "210000")
+    user = staff_user("contested")
+    barrier = threading.Barrier(2)
+    outcomes: dict[str, str] = {}
+
+    def grant(role: StaffRole) -> None:
+        try:
+            barrier.wait(timeout=10)
+            with transaction.atomic():
+                membership_grant(
+                    user=user, organisation=org, role=role, acting_user=None
+                )
+            outcomes[role] = "granted"
+        except IdentityError:
+            outcomes[role] = "refused"
+        finally:
+            connections.close_all()
+
+    threads = [
+        threading.Thread(target=grant, args=(role,))
+        for role in (StaffRole.SECURITY_ADMIN, StaffRole.AUDIT_ADMIN)
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert sorted(outcomes.values()) == ["granted", "refused"]
+    assert len(_roles(user)) == 1
