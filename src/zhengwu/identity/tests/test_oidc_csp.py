@@ -83,3 +83,33 @@ def test_consent_page_for_an_untrusted_client_is_chinese_and_may_post_back(
     assert response.status_code == 302
     assert response["Location"].startswith("https://ext.example.gov.cn/callback?")
     assert "code=" in response["Location"]
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/o/applications/",
+        "/o/applications/register/",
+        "/o/authorized_tokens/",
+        "/o/device/",
+        "/o/register/",
+        "/o/introspect/",
+    ],
+)
+def test_toolkit_pages_outside_the_code_flow_are_not_routed(client, make_user, path):
+    # Registering clients is the security administrator's (/staff/sso-clients/):
+    # django-oauth-toolkit's own pages would let any signed-in user add one.
+    from oauth2_provider.models import Application
+
+    client.force_login(make_user("curious"))
+    assert client.get(path).status_code == 404
+    client.post(
+        path,
+        {
+            "name": "x",
+            "client_type": "confidential",
+            "authorization_grant_type": "authorization-code",
+            "redirect_uris": "https://x.example.com/cb",
+        },
+    )
+    assert not Application.objects.exists()

@@ -1,0 +1,28 @@
+"""The provider's endpoints under /o/ (namespace ``oauth2_provider``): only what the
+authorization code flow and OpenID Connect need. django-oauth-toolkit's own
+application-management pages (where any signed-in user could register a client),
+its device flow and dynamic registration are not routed: department systems are
+registered by the security administrator at /staff/sso-clients/."""
+
+from django.urls import path, re_path
+
+from oauth2_provider import views
+
+from .views.sso import SsoLogoutView
+
+app_name = "oauth2_provider"
+
+urlpatterns = [
+    path("authorize/", views.AuthorizationView.as_view(), name="authorize"),
+    path("token/", views.TokenView.as_view(), name="token"),
+    path("revoke_token/", views.RevokeTokenView.as_view(), name="revoke-token"),
+    re_path(
+        r"^\.well-known/openid-configuration/?$",
+        views.ConnectDiscoveryInfoView.as_view(),
+        name="oidc-connect-discovery-info",
+    ),
+    path(".well-known/jwks.json", views.JwksInfoView.as_view(), name="jwks-info"),
+    path("userinfo/", views.UserInfoView.as_view(), name="user-info"),
+    # Logging out from a department system ends the platform sessions everywhere.
+    path("logout/", SsoLogoutView.as_view(), name="rp-initiated-logout"),
+]
