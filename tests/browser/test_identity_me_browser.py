@@ -7,11 +7,9 @@ from django.test import Client
 from django.utils import timezone
 
 import pytest
-from tests.browser import conftest as browser_fixtures
 
 from zhengwu.identity import authorisations
-
-from .person_factories import (
+from zhengwu.identity.tests.person_factories import (
     make_citizen,
     make_counter_clerk,
     make_id_number,
@@ -19,13 +17,6 @@ from .person_factories import (
 )
 
 pytestmark = pytest.mark.browser
-
-# The browser fixtures of tests/browser/ (Chromium, live server, screenshots).
-_media_url_for_live_server = browser_fixtures._media_url_for_live_server
-browser = browser_fixtures.browser
-live_server = browser_fixtures.live_server
-new_page = browser_fixtures.new_page
-shot = browser_fixtures.shot
 
 PHONE = {"width": 360, "height": 740}
 
