@@ -166,3 +166,12 @@ def use_code(*, mobile: str, purpose: OtpPurpose | str, code: str) -> bool:
         data={"mobile": mask_mobile(mobile), "purpose": str(purpose)},
     )
     return ok
+
+
+def purge_codes(*, older_than: datetime.timedelta = datetime.timedelta(days=2)) -> int:
+    """Delete codes older than the longest rate-limit window (a day) plus a margin:
+    nothing needs them any more (等保 8.1.4.11, keep only what is needed)."""
+    deleted, _ = OneTimeCode.objects.filter(
+        created_at__lt=timezone.now() - older_than
+    ).delete()
+    return deleted

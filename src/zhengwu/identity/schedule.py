@@ -9,4 +9,5 @@ SCHEDULE = [
         "zhengwu.identity.tasks.expire_accounts",
         lambda: settings.ZHENGWU_ACCOUNT_EXPIRY_SECONDS,
     ),
+    Every("zhengwu.identity.tasks.purge_one_time_codes", 3600),
 ]

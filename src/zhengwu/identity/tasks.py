@@ -2,7 +2,7 @@
 
 from django.tasks import task
 
-from . import accounts
+from . import accounts, otp
 
 
 @task()
@@ -10,3 +10,9 @@ def expire_accounts() -> int:
     """Deactivate accounts past their end date. Idempotent: a second run finds
     nothing left to expire."""
     return accounts.expire_accounts()
+
+
+@task()
+def purge_one_time_codes() -> int:
+    """Delete SMS codes older than two days. Idempotent."""
+    return otp.purge_codes()

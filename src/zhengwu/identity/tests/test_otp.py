@@ -229,3 +229,15 @@ def test_outbox_page_only_when_enabled(client, db, settings):
     page = client.get("/accounts/dev-sms-outbox/").content.decode()
     assert "验证码123456" in page and "139****0003" in page
     assert "13900000003" not in page
+
+
+def test_old_codes_are_purged(db):
+    from zhengwu.identity.tasks import purge_one_time_codes
+
+    otp.send_code(mobile=make_mobile(), purpose="login", source_ip="10.8.0.1")
+    otp.send_code(mobile=make_mobile(), purpose="login", source_ip="10.8.0.1")
+    OneTimeCode.objects.filter(pk=OneTimeCode.objects.first().pk).update(
+        created_at=timezone.now() - datetime.timedelta(days=3)
+    )
+    assert purge_one_time_codes.call() == 1
+    assert OneTimeCode.objects.count() == 1
