@@ -28,15 +28,18 @@ from oauth2_provider.models import AccessToken, Application
 
 from zhengwu.core import audit
 from zhengwu.core.crypto import blind_index
-from zhengwu.core.models import AuditEvent
+from zhengwu.core.models import AuditEvent, SmsMessage
 from zhengwu.identity.acting import SESSION_KEY
 from zhengwu.identity.constants import AuthorisationKind, EntityKind, StaffRole
 from zhengwu.identity.models import (
+    Account,
     Authorisation,
     CounterVisit,
     LegalEntity,
+    LegalPersonRecord,
     LoginLock,
     Person,
+    StaffMembership,
 )
 
 from .person_factories import make_credit_code, make_id_number, make_mobile
@@ -110,6 +113,8 @@ class World:
     visit: CounterVisit  # the counter clerk serving the other citizen now
     lock: LoginLock
     hall: Any
+    sso_client: Any  # a registered department system
+    unregistered_code: str  # in the legal-person records, 李 its representative
 
     def person(self, kind: str) -> Person:
         return self.users[kind].person
@@ -182,6 +187,19 @@ def world(django_db_setup, django_db_blocker):
             failures=5,
             locked_until=timezone.now() + datetime.timedelta(minutes=15),
         )
+        from .oidc_support import register
+
+        sso_client = register(
+            "矩阵已接入系统", "https://registered.example.gov.cn/cb", organisation=hall
+        )
+        unregistered_code = make_credit_code()
+        LegalPersonRecord.objects.create(
+            credit_code=unregistered_code,
+            name="锦州矩阵示范有限公司",
+            kind=EntityKind.ENTERPRISE,
+            representative_name="李明",
+            representative_id_index=representative.person.id_number_index,
+        )
         yield World(
             users=users,
             family=family,
@@ -194,6 +212,8 @@ def world(django_db_setup, django_db_blocker):
             visit=visit,
             lock=lock,
             hall=hall,
+            sso_client=sso_client,
+            unregistered_code=unregistered_code,
         )
         transaction.set_rollback(True)
 
@@ -220,6 +240,7 @@ class Op:
     data: Callable[[World], dict] | None = None
     api: bool = False
     check: Callable[[World, str, Any], None] | None = None
+    public: bool = False  # anonymous callers are served too
 
 
 def only(kinds: set[str] | str, status: int | tuple[int, ...]):
@@ -354,6 +375,58 @@ def _audit_log_masked(world: World, kind: str, response) -> None:
     _no_clear_identifiers_of_the_citizen(world, kind, response)
 
 
+def _no_entity_registered(world: World, kind: str, response) -> None:
+    assert not LegalEntity.objects.filter(credit_code=world.unregistered_code).exists()
+
+
+def _entity_listed_for_nobody(world: World, kind: str, response) -> None:
+    assert world.entity.credit_code not in _body(response)
+
+
+def _api_grant_principal_is_the_actor(world: World, kind: str, response) -> None:
+    _grant_principal_is_the_actor(world, kind, response)
+
+
+def _client_disabled_only_by_the_security_admin(world: World, kind, response) -> None:
+    world.sso_client.policy.refresh_from_db()
+    disabled = world.sso_client.policy.disabled_at is not None
+    assert disabled is (kind == "security_admin")
+
+
+def _reviewer_granted_only_by_the_system_admin(world: World, kind, response) -> None:
+    granted = StaffMembership.objects.filter(
+        user=world.users["counter_clerk"], role=StaffRole.REVIEWER
+    ).exists()
+    assert granted is (kind == "system_admin")
+
+
+def _counter_role_revoked_only_by_the_system_admin(world: World, kind, response):
+    kept = StaffMembership.objects.filter(
+        user=world.users["counter_clerk"], role=StaffRole.COUNTER_CLERK
+    ).exists()
+    assert kept is (kind != "system_admin")
+
+
+def _expiry_set_only_by_the_system_admin(world: World, kind, response) -> None:
+    account = Account.objects.get(user=world.users["counter_clerk"])
+    assert (account.expires_at is not None) is (kind == "system_admin")
+
+
+def _sms_response_reveals_nothing(world: World, kind: str, response) -> None:
+    _no_clear_identifiers_of_the_citizen(world, kind, response)
+    assert SmsMessage.objects.count() == 1
+
+
+def _counter_membership(world: World) -> int:
+    return StaffMembership.objects.get(
+        user=world.users["counter_clerk"], role=StaffRole.COUNTER_CLERK
+    ).pk
+
+
+def _in_thirty_days() -> str:
+    return (timezone.localdate() + datetime.timedelta(days=30)).isoformat()
+
+
 ME = "/api/v1/identity/me"
 ADMIN = "/api/v1/identity/admin"
 
@@ -456,6 +529,30 @@ OPERATIONS = [
         },
         check=_clerk_authorisation_untouched,
     ),
+    Op(
+        "me acting state stop",
+        "post",
+        lambda w: "/me/acting/stop",
+        only(SIGNED_IN, 302),
+        302,
+    ),
+    Op(
+        "me my enterprises",
+        "get",
+        lambda w: "/me/entities/",
+        only(SIGNED_IN, 200),
+        403,
+        check=_entity_listed_for_nobody,
+    ),
+    Op(
+        "me register an enterprise of someone else",
+        "post",
+        lambda w: "/me/entities/",
+        only(SIGNED_IN, 400),
+        400,
+        data=lambda w: {"credit_code": w.unregistered_code},
+        check=_no_entity_registered,
+    ),
     # --- /staff/counter/ ------------------------------------------------------------
     Op(
         "counter home",
@@ -518,6 +615,15 @@ OPERATIONS = [
         },
         check=_client_created_only_by_the_security_admin,
     ),
+    Op(
+        "sso client disable",
+        "post",
+        lambda w: f"/staff/sso-clients/{w.sso_client.policy.pk}/enabled/",
+        only("security_admin", 302),
+        403,
+        data=lambda w: {"enabled": "0"},
+        check=_client_disabled_only_by_the_security_admin,
+    ),
     # --- /staff/admin/ ----------------------------------------------------------------
     Op("staff list", "get", lambda w: "/staff/admin/", only("system_admin", 200), 403),
     Op(
@@ -542,6 +648,42 @@ OPERATIONS = [
         403,
         data=lambda w: {"active": "0"},
         check=_counter_clerk_disabled_only_by_the_system_admin,
+    ),
+    Op(
+        "staff detail",
+        "get",
+        lambda w: f"/staff/admin/{w.users['counter_clerk'].pk}/",
+        only("system_admin", 200),
+        403,
+    ),
+    Op(
+        "staff grant a role",
+        "post",
+        lambda w: f"/staff/admin/{w.users['counter_clerk'].pk}/roles/",
+        only("system_admin", 302),
+        403,
+        data=lambda w: {"organisation": w.hall.pk, "role": "reviewer"},
+        check=_reviewer_granted_only_by_the_system_admin,
+    ),
+    Op(
+        "staff revoke a role",
+        "post",
+        lambda w: (
+            f"/staff/admin/{w.users['counter_clerk'].pk}/roles/"
+            f"{_counter_membership(w)}/revoke/"
+        ),
+        only("system_admin", 302),
+        403,
+        check=_counter_role_revoked_only_by_the_system_admin,
+    ),
+    Op(
+        "staff set expiry",
+        "post",
+        lambda w: f"/staff/admin/{w.users['counter_clerk'].pk}/expiry/",
+        only("system_admin", 302),
+        403,
+        data=lambda w: {"expires_on": _in_thirty_days()},
+        check=_expiry_set_only_by_the_system_admin,
     ),
     Op(
         "security page",
@@ -655,6 +797,103 @@ OPERATIONS = [
         api=True,
     ),
     Op(
+        "api grant an authorisation",
+        "post",
+        lambda w: f"{ME}/authorisations",
+        only(PERSONS, 201),
+        403,
+        api=True,
+        data=lambda w: {
+            "agent_name": "李明",
+            "agent_id_number": w.representative.person.id_number,
+            "all_items": True,
+            "valid_until": (timezone.now() + datetime.timedelta(days=30)).isoformat(),
+        },
+        check=_api_grant_principal_is_the_actor,
+    ),
+    Op(
+        "api my enterprises",
+        "get",
+        lambda w: f"{ME}/entities",
+        only(SIGNED_IN, 200),
+        403,
+        api=True,
+        check=_entity_listed_for_nobody,
+    ),
+    Op(
+        "api register an enterprise of someone else",
+        "post",
+        lambda w: f"{ME}/entities",
+        only(set(), 201),
+        403,
+        api=True,
+        data=lambda w: {"credit_code": w.unregistered_code},
+        check=_no_entity_registered,
+    ),
+    Op(
+        "api acting state",
+        "get",
+        lambda w: f"{ME}/acting",
+        only(SIGNED_IN, 200),
+        403,
+        api=True,
+    ),
+    Op(
+        "api sms code for the citizen's mobile",
+        "post",
+        lambda w: "/api/v1/identity/accounts/sms-codes",
+        only(SIGNED_IN, 202),
+        202,
+        api=True,
+        public=True,
+        data=lambda w: {"mobile": w.secrets_of_citizen[1], "purpose": "login"},
+        check=_sms_response_reveals_nothing,
+    ),
+    Op(
+        "api staff detail",
+        "get",
+        lambda w: f"{ADMIN}/staff/{w.users['counter_clerk'].pk}",
+        only("system_admin", 200),
+        403,
+        api=True,
+    ),
+    Op(
+        "api staff create",
+        "post",
+        lambda w: f"{ADMIN}/staff",
+        only("system_admin", 201),
+        403,
+        api=True,
+        data=lambda w: {
+            "username": "matrixnew",
+            "full_name": "矩阵新人",
+            "roles": [{"organisation_id": w.hall.pk, "role": "counter_clerk"}],
+        },
+        check=_staff_created_only_by_the_system_admin,
+    ),
+    Op(
+        "api staff grant a role",
+        "post",
+        lambda w: f"{ADMIN}/staff/{w.users['counter_clerk'].pk}/roles",
+        only("system_admin", 201),
+        403,
+        api=True,
+        data=lambda w: {"organisation_id": w.hall.pk, "role": "reviewer"},
+        check=_reviewer_granted_only_by_the_system_admin,
+    ),
+    Op(
+        "api staff revoke a role",
+        "delete",
+        lambda w: (
+            f"{ADMIN}/staff/{w.users['counter_clerk'].pk}/roles/"
+            f"{_counter_membership(w)}"
+        ),
+        only("system_admin", 204),
+        403,
+        api=True,
+        check=_counter_role_revoked_only_by_the_system_admin,
+    ),
+    Op(
         "api staff disable",
         "post",
         lambda w: f"{ADMIN}/staff/{w.users['counter_clerk'].pk}/disable",
@@ -676,7 +915,7 @@ OPERATIONS = [
 
 
 def _expected(op: Op, kind: str) -> tuple[int, ...]:
-    if kind == "anonymous":
+    if kind == "anonymous" and not op.public:
         return (401,) if op.api else (302,)
     status = op.allowed(kind)
     if status is None:
@@ -695,13 +934,15 @@ def test_permission_matrix(client, world, op, kind):
     data = op.data(world) if op.data else None
     if op.method == "get":
         response = client.get(url)
+    elif op.method == "delete":
+        response = client.delete(url)
     elif op.api:
         response = client.post(url, data or {}, content_type="application/json")
     else:
         response = client.post(url, data or {})
     # then the status is the matrix's, and the side effect happened only if allowed
     assert response.status_code in _expected(op, kind), _body(response)[:400]
-    if kind == "anonymous" and not op.api:
+    if kind == "anonymous" and not op.api and not op.public:
         assert response["Location"].startswith(LOGIN_PREFIX)
     if op.check is not None:
         op.check(world, kind, response)
