@@ -125,3 +125,53 @@ def test_the_audit_admin_changes_nothing_through_the_api(client_for, world):  # 
     assert clerk.is_active
     assert not StaffMembership.objects.filter(user=clerk, role="reviewer").exists()
     assert AuditEvent.objects.count() == before
+
+
+def _bearer(user, scope: str = "openid api") -> dict[str, str]:
+    import datetime
+    import secrets
+
+    from django.utils import timezone
+
+    from oauth2_provider.models import (
+        AccessToken,
+        set_token_value,  # type: ignore[attr-defined]
+    )
+
+    from .oidc_support import register
+
+    registered = register(
+        "管理接口系统", "https://admin.example.gov.cn/cb", scopes=("openid", "api")
+    )
+    raw = secrets.token_urlsafe(30)
+    token = AccessToken(
+        user=user,
+        application=registered.application,
+        scope=scope,
+        expires=timezone.now() + datetime.timedelta(minutes=10),
+    )
+    set_token_value(token, raw)
+    token.save()
+    return {"Authorization": f"Bearer {raw}"}
+
+
+def test_a_token_obeys_the_same_role_checks(client, world):  # noqa: F811
+    auditor = _bearer(world["users"]["audit_admin"])
+    assert client.get(f"{BASE}/audit", headers=auditor).status_code == 200
+    clerk = world["users"]["counter_clerk"]
+    response = client.post(f"{BASE}/staff/{clerk.pk}/disable", headers=auditor)
+    assert response.status_code == 403
+    clerk.refresh_from_db()
+    assert clerk.is_active
+    admin = _bearer(world["users"]["system_admin"])
+    assert client.get(f"{BASE}/audit", headers=admin).status_code == 403
+    # a token write needs no CSRF token; the system administrator may disable
+    response = client.post(f"{BASE}/staff/{clerk.pk}/disable", headers=admin)
+    assert response.status_code == 200
+    clerk.refresh_from_db()
+    assert not clerk.is_active
+
+
+def test_a_token_without_the_api_scope_is_refused(client, world):  # noqa: F811
+    headers = _bearer(world["users"]["audit_admin"], scope="openid profile")
+    assert client.get(f"{BASE}/audit", headers=headers).status_code == 401
