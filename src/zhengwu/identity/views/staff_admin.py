@@ -13,6 +13,7 @@ the login page. Views are thin: the rules live in :mod:`zhengwu.identity.staff`.
 from __future__ import annotations
 
 import datetime
+import json
 from collections.abc import Callable
 from functools import wraps
 from typing import Any
@@ -564,6 +565,13 @@ def factor_reset(request: HttpRequest, scope: StaffScope, pk: int) -> HttpRespon
 # --- audit administrator -------------------------------------------------------
 
 
+OUTCOME_LABELS = {
+    "success": gettext_lazy("成功"),
+    "failure": gettext_lazy("失败"),
+    "denied": gettext_lazy("拒绝"),
+}
+
+
 def audit_events(form: AuditFilterForm) -> tuple[list[AuditEvent], int | None]:
     """One page of audit records, newest first, after the filters; and the cursor
     of the next page (keyset on the primary key)."""
@@ -588,6 +596,9 @@ def audit_events(form: AuditFilterForm) -> tuple[list[AuditEvent], int | None]:
     if data.get("before"):
         events = events.filter(pk__lt=data["before"])
     rows = list(events.order_by("-pk")[: PAGE_SIZE + 1])
+    for row in rows:
+        row.outcome_label = str(OUTCOME_LABELS.get(row.outcome, row.outcome))
+        row.data_text = json.dumps(row.data, ensure_ascii=False, sort_keys=True)
     if len(rows) > PAGE_SIZE:
         return rows[:PAGE_SIZE], rows[PAGE_SIZE - 1].pk
     return rows, None
