@@ -916,7 +916,7 @@ class DemoLogin:
 
 
 ROLE_LABELS = {
-    "superuser": "系统管理员（超级用户）",
+    "superuser": "超级用户（仅用于初始授权和应急，不作日常管理）",
     StaffRole.CATALOGUE_AUTHORITY.value: "编委办审核发布",
     StaffRole.DEPARTMENT_EDITOR.value: "部门事项编辑",
 }
