@@ -149,8 +149,9 @@ def staff_user_for_admin(*, acting_user: User | None, user_id: int) -> User:
 
 def landing_url(user: User | None) -> str:
     """Where a signed-in staff member starts: an administrator on their own
-    administration page, a counter clerk at the counter, everyone else on the
-    workbench (``LOGIN_REDIRECT_URL``)."""
+    administration page, a counter clerk at the counter, a service-point clerk on
+    the authorisations they act under, the catalogue staff on the workbench
+    (``LOGIN_REDIRECT_URL``); a role without pages yet (reviewer) on the portal."""
     from django.conf import settings
     from django.shortcuts import resolve_url
 
@@ -161,11 +162,13 @@ def landing_url(user: User | None) -> str:
         return resolve_url("identity:staff_security")
     if scope.can_view_audit_log:
         return resolve_url("identity:staff_audit")
-    if (
-        scope.counter_organisation_ids or scope.service_point_organisation_ids
-    ) and not (scope.is_staff_member):
+    if scope.is_staff_member:
+        return resolve_url(settings.LOGIN_REDIRECT_URL)
+    if scope.counter_organisation_ids:
         return resolve_url("identity:counter_home")
-    return resolve_url(settings.LOGIN_REDIRECT_URL)
+    if scope.service_point_organisation_ids:
+        return resolve_url("identity:me_authorisations")
+    return resolve_url("portal:home")
 
 
 # --- passwords ----------------------------------------------------------------------

@@ -269,6 +269,8 @@ def test_the_audit_log_pages_by_keyset(client_for, world):
         ("audit_admin", "/staff/admin/audit/"),
         ("counter_clerk", "/staff/counter/"),
         ("editor", "/staff/"),
+        ("reviewer", "/"),
+        ("superuser", "/staff/"),
     ],
 )
 def test_each_staff_member_lands_on_their_own_page(world, kind, landing):
@@ -282,3 +284,10 @@ def test_the_menu_shows_only_the_administrators_own_pages(client_for):
     assert "/staff/admin/audit/" in body
     assert 'href="/staff/admin/"' not in body
     assert "/staff/admin/security/" not in body
+
+
+def test_a_service_point_clerk_lands_on_the_authorisations_they_act_under(world):
+    from zhengwu.identity.staff import landing_url
+
+    clerk = staff_user("daiban", (world["hall"], StaffRole.SERVICE_POINT_CLERK))
+    assert landing_url(clerk) == "/me/authorisations/"
