@@ -151,7 +151,8 @@ def landing_url(user: User | None) -> str:
     """Where a signed-in staff member starts: an administrator on their own
     administration page, a counter clerk at the counter, a service-point clerk on
     the authorisations they act under, the catalogue staff on the workbench
-    (``LOGIN_REDIRECT_URL``); a role without pages yet (reviewer) on the portal."""
+    (``LOGIN_REDIRECT_URL``, also for staff without a role); a reviewer, whose pages
+    come with the cases work, on the portal."""
     from django.conf import settings
     from django.shortcuts import resolve_url
 
@@ -168,7 +169,9 @@ def landing_url(user: User | None) -> str:
         return resolve_url("identity:counter_home")
     if scope.service_point_organisation_ids:
         return resolve_url("identity:me_authorisations")
-    return resolve_url("portal:home")
+    if scope.reviewer_organisation_ids:
+        return resolve_url("portal:home")
+    return resolve_url(settings.LOGIN_REDIRECT_URL)
 
 
 # --- passwords ----------------------------------------------------------------------
