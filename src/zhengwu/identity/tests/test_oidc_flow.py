@@ -391,3 +391,25 @@ def test_rp_logout_ends_every_platform_session_of_the_user(live_server, citizen)
     again = phone.get(url, allow_redirects=False)
     assert not again.headers["Location"].startswith(RP_A)
     assert AuditEvent.objects.filter(event="identity.logout").exists()
+
+
+def test_a_refresh_token_is_refused_to_another_client(live_server, citizen):
+    a = register("A 系统", RP_A)
+    b = register("B 系统", RP_B)
+    token = relying_party(live_server, a, RP_A).login(browser_for(live_server, citizen))
+    with pytest.raises(OAuthError) as refused:
+        relying_party(live_server, b, RP_B).session().refresh_token(
+            f"{live_server.url}/o/token/",
+            refresh_token=token["token"]["refresh_token"],
+        )
+    assert refused.value.error == "invalid_grant"
+    # and A's own refresh still works: B's attempt did not consume it
+    refreshed = (
+        relying_party(live_server, a, RP_A)
+        .session()
+        .refresh_token(
+            f"{live_server.url}/o/token/",
+            refresh_token=token["token"]["refresh_token"],
+        )
+    )
+    assert refreshed["access_token"]
