@@ -44,13 +44,29 @@ def _client_id_of_next(value: str) -> str | None:
     return (parse_qs(urlsplit(value).query).get("client_id") or [None])[0]
 
 
+def _client_of_id_token(token: str) -> str | None:
+    """The client an ID token of ours (signature checked) was issued to."""
+    from oauth2_provider.views.oidc import _load_id_token
+
+    try:
+        id_token, _claims = _load_id_token(token)
+    except Exception:  # noqa: BLE001  (malformed hint: no widening)
+        return None
+    return id_token.application.client_id if id_token is not None else None
+
+
 def _client_ids(request: HttpRequest) -> tuple[str | None, bool]:
     """The client of the authorization (or logout) this page continues, and whether
     it is a logout."""
     if request.path == AUTHORIZE_PATH:
         return request.POST.get("client_id") or request.GET.get("client_id"), False
     if request.path == LOGOUT_PATH:
-        return request.POST.get("client_id") or request.GET.get("client_id"), True
+        data = request.POST if request.method == "POST" else request.GET
+        client_id = data.get("client_id")
+        hint = data.get("id_token_hint")
+        if not client_id and hint:
+            client_id = _client_of_id_token(hint)
+        return client_id, True
     candidates = [request.GET.get("next", "")]
     if request.method == "POST" and request.content_type in {
         "application/x-www-form-urlencoded",

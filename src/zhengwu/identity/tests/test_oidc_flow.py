@@ -413,3 +413,22 @@ def test_a_refresh_token_is_refused_to_another_client(live_server, citizen):
         )
     )
     assert refreshed["access_token"]
+
+
+def test_the_logout_prompt_may_send_the_user_back_to_the_client(live_server, citizen):
+    # A hint for another user than the signed-in one: the provider asks first, and
+    # its confirmation form may redirect to the client's registered origin.
+    a = register("A 系统", RP_A, logout_uri="https://rp-a.example.gov.cn/bye")
+    rp = relying_party(live_server, a, RP_A)
+    other = make_person_user("someone-else", "吴十一")
+    hint = rp.login(browser_for(live_server, other))["token"]["id_token"]
+    page = browser_for(live_server, citizen).get(
+        f"{live_server.url}/o/logout/",
+        params={
+            "id_token_hint": hint,
+            "post_logout_redirect_uri": "https://rp-a.example.gov.cn/bye",
+        },
+    )
+    assert page.status_code == 200
+    assert "退出统一身份登录" in page.text
+    assert "https://rp-a.example.gov.cn" in page.headers["Content-Security-Policy"]
