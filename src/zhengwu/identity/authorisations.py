@@ -280,7 +280,7 @@ def authorisation_revoke(
     principal (or the entity's legal representative) may revoke; for anyone else
     the authorisation does not exist (404)."""
     authorisation = (
-        Authorisation.objects.select_for_update()
+        Authorisation.objects.select_for_update(of=("self",))
         .filter(_may_revoke_filter(acting_user), pk=authorisation_id)
         .select_related("principal_person", "principal_entity")
         .first()

@@ -1,0 +1,26 @@
+from django import template
+from django.shortcuts import resolve_url
+from django.utils.translation import gettext as _
+
+from zhengwu.identity.accounts import is_staff_user
+from zhengwu.identity.staff import landing_url
+
+register = template.Library()
+
+
+@register.simple_tag(takes_context=True)
+def account_home(context: template.Context) -> dict[str, str]:
+    """The header's link for the signed-in user: staff to the page their role starts
+    on, citizens to their own space."""
+    request = context.get("request")
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return {}
+    cached = getattr(request, "_zhengwu_account_home", None)
+    if cached is None:
+        if is_staff_user(user):
+            cached = {"url": landing_url(user), "label": _("工作台")}
+        else:
+            cached = {"url": resolve_url("identity:me_profile"), "label": _("我的")}
+        request._zhengwu_account_home = cached
+    return cached
