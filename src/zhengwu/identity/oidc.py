@@ -601,6 +601,27 @@ def client_set_enabled(
     return policy
 
 
+@transaction.atomic
+def client_reset_secret(
+    *, policy_pk: int, acting_user: AbstractBaseUser | None
+) -> RegisteredClient:
+    """Give a client a new secret (the old one stops working at once); returns the
+    clear secret once."""
+    require_client_manager(acting_user)
+    policy = ClientPolicy.objects.select_for_update().get(pk=policy_pk)
+    application = policy.application
+    secret = secrets.token_urlsafe(48)
+    application.client_secret = secret  # hashed on save
+    application.save(update_fields=["client_secret", "updated"])
+    audit.record(
+        acting_user=acting_user,
+        event="identity.client_changed",
+        target=policy,
+        data={"client_id": application.client_id, "changes": {"secret": "reset"}},
+    )
+    return RegisteredClient(application, policy, secret)
+
+
 def _client_data(application: Application, policy: ClientPolicy) -> dict[str, Any]:
     return {
         "client_id": application.client_id,

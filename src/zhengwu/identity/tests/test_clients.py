@@ -192,3 +192,31 @@ def test_disabling_and_enabling_a_client(client, make_user):
     registered.policy.refresh_from_db()
     assert registered.policy.disabled_at is None
     assert AuditEvent.objects.filter(event="identity.client_changed").count() == 2
+
+
+@pytest.mark.parametrize("role", [StaffRole.SYSTEM_ADMIN, StaffRole.AUDIT_ADMIN])
+def test_only_the_security_administrator_resets_a_secret(client, make_user, role):
+    registered = register("A 系统", "https://a.example.gov.cn/cb")
+    before = Application.objects.get().client_secret
+    client.force_login(_staff(make_user, "other-admin", role))
+    response = client.post(f"{URL}{registered.policy.pk}/secret/")
+    assert response.status_code == 403
+    assert Application.objects.get().client_secret == before
+
+
+def test_resetting_a_secret_shows_the_new_one_once_and_the_old_one_stops(
+    client, make_user
+):
+    from django.contrib.auth.hashers import check_password
+
+    registered = register("A 系统", "https://a.example.gov.cn/cb")
+    client.force_login(_staff(make_user, "secadmin", StaffRole.SECURITY_ADMIN))
+    client.post(f"{URL}{registered.policy.pk}/secret/")
+    page = client.get(URL)
+    secret = page.context["new_secret"]["client_secret"]
+    stored = Application.objects.get().client_secret
+    assert check_password(secret, stored)
+    assert not check_password(registered.client_secret, stored)
+    assert secret not in client.get(URL).content.decode()
+    event = AuditEvent.objects.get(event="identity.client_changed")
+    assert event.data["changes"] == {"secret": "reset"}

@@ -150,12 +150,7 @@ def client_create(request: HttpRequest) -> HttpResponse:
         except DomainError as error:
             _apply_errors(form, error)
         else:
-            # Shown once on the next page, never stored in clear (DOT hashes it).
-            request.session[_NEW_CLIENT_SESSION_KEY] = {
-                "name": registered.application.name,
-                "client_id": registered.application.client_id,
-                "client_secret": registered.client_secret,
-            }
+            _show_once(request, registered)
             return redirect("identity:sso_clients")
     return render(
         request,
@@ -218,9 +213,30 @@ def client_enable(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect("identity:sso_clients")
 
 
+@login_required
+@require_POST
+def client_reset_secret(request: HttpRequest, pk: int) -> HttpResponse:
+    if not _allowed(request):
+        return _forbidden(request)
+    policy = get_object_or_404(ClientPolicy, pk=_pk(pk))
+    reset = oidc.client_reset_secret(policy_pk=policy.pk, acting_user=request.user)
+    _show_once(request, reset)
+    return redirect("identity:sso_clients")
+
+
+def _show_once(request: HttpRequest, registered: oidc.RegisteredClient) -> None:
+    """The clear secret, for the next page only (DOT stores its hash)."""
+    request.session[_NEW_CLIENT_SESSION_KEY] = {
+        "name": registered.application.name,
+        "client_id": registered.application.client_id,
+        "client_secret": registered.client_secret,
+    }
+
+
 urlpatterns: list[URLPattern] = [
     path("", client_list, name="sso_clients"),
     path("new/", client_create, name="sso_client_create"),
     path("<int:pk>/", client_edit, name="sso_client_edit"),
     path("<int:pk>/enabled/", client_enable, name="sso_client_enable"),
+    path("<int:pk>/secret/", client_reset_secret, name="sso_client_reset_secret"),
 ]
