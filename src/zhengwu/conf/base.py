@@ -114,8 +114,8 @@ if ZHENGWU_OIDC_PRIVATE_KEY_FILE:
             f"ZHENGWU_OIDC_PRIVATE_KEY_FILE: no such file {_oidc_key_path}"
         )
 ZHENGWU_OIDC_SCOPES = {
-    "openid": "登录身份（成对主体标识）",
-    "profile": "姓名和实名等级",
+    "openid": "登录身份（成对主体标识）和实名等级",
+    "profile": "姓名",
     "phone": "手机号码",
     "id_number": "公民身份号码（仅限获准的接入系统）",
     "enterprise": "所代表或经办的法人",

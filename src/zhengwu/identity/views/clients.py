@@ -47,6 +47,7 @@ class ClientForm(forms.Form):
     organisation = forms.ModelChoiceField(
         label=gettext_lazy("所属单位"),
         queryset=Organisation.objects.order_by("name"),
+        empty_label=gettext_lazy("请选择单位"),
     )
     redirect_uris = forms.CharField(
         label=gettext_lazy("回调地址"),
