@@ -21,6 +21,7 @@ Decisions:
 
 from __future__ import annotations
 
+import hashlib
 import secrets
 from dataclasses import dataclass
 from typing import Any
@@ -45,7 +46,7 @@ from oauth2_provider.oauth2_validators import OAuth2Validator
 
 from zhengwu.core import audit
 from zhengwu.core.crypto import keyed_sm3, mask_id_number, mask_mobile
-from zhengwu.core.models import Organisation
+from zhengwu.core.models import AuditEvent, Organisation
 
 from .constants import AuthorisationKind, StaffRole
 from .errors import IdentityError
@@ -367,9 +368,59 @@ class ZhengwuOAuth2Validator(OAuth2Validator):
                     "client_id": request.client.client_id,
                     "client": request.client.name,
                     "scopes": sorted(request.scopes or []),
+                    # to recognise the code if it is presented again (below)
+                    "code_sha256": _code_digest(request.code),
                 },
             )
         return result
+
+    def validate_code(
+        self,
+        client_id: str,
+        code: str,
+        client: Application,
+        request: Any,
+        *args: Any,
+        **kwargs: Any,
+    ) -> bool:
+        """A code presented a second time is refused, and the tokens issued for it
+        are revoked (RFC 6749 §4.1.2, RFC 9700 §4.5: the code may have leaked)."""
+        if super().validate_code(client_id, code, client, request, *args, **kwargs):
+            return True
+        _revoke_after_code_reuse(code, client)
+        return False
+
+
+def _code_digest(code: str | None) -> str:
+    return hashlib.sha256((code or "").encode()).hexdigest()
+
+
+def _revoke_after_code_reuse(code: str, client: Application) -> None:
+    exchange = (
+        AuditEvent.objects.filter(
+            event="identity.sso_login",
+            data__code_sha256=_code_digest(code),
+            data__client_id=client.client_id,
+        )
+        .select_related("actor")
+        .first()
+    )
+    if exchange is None or exchange.actor is None:
+        return  # unknown or expired code: nothing was issued for it
+    with transaction.atomic():
+        revoked = _revoke(Q(user=exchange.actor, application=client))
+        audit.record(
+            acting_user=None,
+            actor_label=f"client:{client.client_id}",
+            event="identity.sso_code_reused",
+            outcome="failure",
+            target=client_policy(client),
+            data={
+                "client_id": client.client_id,
+                "user": exchange.actor.get_username(),
+                "tokens_revoked": revoked,
+            },
+        )
 
 
 # --- revocation ---------------------------------------------------------------------

@@ -253,6 +253,15 @@ def test_a_code_is_single_use_and_bound_to_its_client(live_server, citizen):
             code_verifier=verifier,
         )
     assert reused.value.error == "invalid_grant"
+    # and the tokens issued for that code are revoked: it may have leaked
+    assert rp_a.userinfo(token["access_token"]).status_code == 401
+    with pytest.raises(OAuthError):
+        rp_a.session().refresh_token(
+            f"{live_server.url}/o/token/", refresh_token=token["refresh_token"]
+        )
+    reuse = AuditEvent.objects.get(event="identity.sso_code_reused")
+    assert reuse.outcome == "failure"
+    assert reuse.data["tokens_revoked"] >= 2
 
 
 def test_a_wrong_pkce_verifier_or_secret_is_refused(live_server, citizen):
