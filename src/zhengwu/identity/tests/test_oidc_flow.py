@@ -441,3 +441,31 @@ def test_the_logout_prompt_may_send_the_user_back_to_the_client(live_server, cit
     assert page.status_code == 200
     assert "退出统一身份登录" in page.text
     assert "https://rp-a.example.gov.cn" in page.headers["Content-Security-Policy"]
+
+
+def test_a_token_from_the_flow_calls_the_catalogue_api_as_the_staff_member(
+    live_server, make_user
+):
+    from zhengwu.catalog.tests.factories import OrganisationFactory
+    from zhengwu.identity.constants import StaffRole
+    from zhengwu.identity.models import StaffMembership
+
+    # given: a department editor signed in to the platform, a system allowed `api`
+    editor = make_user("editor-sso")
+    StaffMembership.objects.create(
+        user=editor,
+        organisation=OrganisationFactory(),
+        role=StaffRole.DEPARTMENT_EDITOR,
+    )
+    a = register("事项管理系统", RP_A, scopes=("openid", "api"))
+    rp = relying_party(live_server, a, RP_A, "openid api")
+    token = rp.login(browser_for(live_server, editor))["token"]
+    api = f"{live_server.url}/api/v1/catalog/versions"
+    # when / then
+    headers = {"Authorization": f"Bearer {token['access_token']}"}
+    assert requests.get(api, headers=headers, timeout=10).status_code == 200
+    # and once the platform logs the user out everywhere, the token is dead
+    from zhengwu.identity.accounts import logout_everywhere
+
+    logout_everywhere(editor)
+    assert requests.get(api, headers=headers, timeout=10).status_code == 401
