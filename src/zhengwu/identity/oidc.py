@@ -14,8 +14,9 @@ Decisions:
 - The ID token carries ``sub``, ``acr`` and ``zw_assurance_level`` only; personal data
   (name, mobile, ID number, entities) is released by the userinfo endpoint over the
   back channel, never in a token that may travel in a URL (``id_token_hint``).
-  The ID number (``zw_id_number``) only under the ``id_number`` scope *and* when the
-  policy allows it; every release of a mobile or ID number is audited
+  A claim is released only when the token's scope *and* the client's current policy
+  allow it and the client is enabled (a scope withdrawn after the grant stops at once);
+  the ID number (``zw_id_number``) needs the ``id_number`` scope. Every release of a mobile or ID number is audited
   (``identity.personal_data_released``).
 """
 
@@ -82,6 +83,19 @@ def client_policy(application: Application | None) -> ClientPolicy | None:
 def client_is_active(application: Application | None) -> bool:
     policy = client_policy(application)
     return policy is not None and policy.disabled_at is None
+
+
+def effective_scopes(
+    application: Application | None, scopes: list[str] | set[str] | tuple[str, ...]
+) -> set[str]:
+    """The scopes of a grant that still hold now: those the client's *current* policy
+    allows, and none while the client is disabled or has no policy. A scope the
+    security administrator withdraws takes effect at once for the tokens already
+    issued, not when they expire."""
+    policy = client_policy(application)
+    if policy is None or policy.disabled_at is not None:
+        return set()
+    return set(scopes) & (set(policy.allowed_scopes) | {"openid"})
 
 
 def pairwise_subject(sector_identifier: str, user_pk: int) -> str:
@@ -153,11 +167,10 @@ def user_claims(
     *,
     person: Person | None = _NO_PERSON,
 ) -> dict[str, Any]:
-    """Every claim ``scopes`` release to ``application`` about ``user``. Clear values
-    are decrypted here only; the caller audits what leaves."""
-    granted = set(scopes)
-    policy = client_policy(application)
-    allowed = set(policy.allowed_scopes) if policy else set()
+    """Every claim ``scopes`` release to ``application`` about ``user``: only the
+    scopes the client's current policy still allows count (:func:`effective_scopes`).
+    Clear values are decrypted here only; the caller audits what leaves."""
+    granted = effective_scopes(application, scopes)
     claims: dict[str, Any] = {"sub": subject_for(application, user)}
     if person is _NO_PERSON:
         person = _person(user)
@@ -178,10 +191,9 @@ def user_claims(
     if "phone" in granted and person is not None and person.mobile:
         claims["phone_number"] = person.mobile
         claims["phone_number_verified"] = person.assurance_level >= 2
-    # The ID number: only under the explicit scope AND the client's policy, checked
-    # again here although validate_scopes refuses the scope (a policy narrowed after
-    # the grant must take effect at once). Never for staff (no Person).
-    if ID_NUMBER_SCOPE in granted and ID_NUMBER_SCOPE in allowed and person:
+    # The ID number: only under the explicit scope AND the client's policy (both in
+    # ``granted``). Never for staff (no Person).
+    if ID_NUMBER_SCOPE in granted and person:
         claims["zw_id_number"] = person.id_number
     if "enterprise" in granted:
         claims["zw_entities"] = _entities(user, person)

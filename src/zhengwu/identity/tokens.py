@@ -2,7 +2,8 @@
 
 An access token authenticates a call to /api/v1 when it was issued by this provider,
 has not expired or been revoked, belongs to an enabled client, carries the ``api``
-scope (a client gets it only if its policy allows ``api``), and its user is active.
+scope which the client's policy still allows (withdrawing ``api`` from a client stops
+its tokens at once), and its user is active.
 The API then acts as that user: the same role checks apply as for a session.
 
 A request that presents a bearer token which fails these checks is refused with 401,
@@ -22,7 +23,7 @@ from ninja.errors import AuthenticationError
 from ninja.security import HttpBearer
 from oauth2_provider.models import AccessToken
 
-from .oidc import API_SCOPE, client_is_active
+from .oidc import API_SCOPE, effective_scopes
 
 __all__ = ["BearerTokenAuth", "bearer_auth", "bearer_token", "user_for_access_token"]
 
@@ -50,9 +51,11 @@ def user_for_access_token(
     )
     if access is None or access.user is None:
         return None
-    if access.expires <= timezone.now() or scope not in access.scope.split():
+    if access.expires <= timezone.now() or not access.user.is_active:
         return None
-    if not client_is_active(access.application) or not access.user.is_active:
+    # the token's scope AND the client's current policy (a withdrawn scope or a
+    # disabled client stops the tokens already issued at once)
+    if scope not in effective_scopes(access.application, access.scope.split()):
         return None
     return access.user
 

@@ -21,7 +21,7 @@ from joserfc.jwk import KeySet
 from zhengwu.catalog.tests.factories import OrganisationFactory
 from zhengwu.core.crypto import blind_index
 from zhengwu.identity.models import Person
-from zhengwu.identity.oidc import ClientInput, client_register
+from zhengwu.identity.oidc import ClientInput, client_register, client_update
 
 from .person_factories import make_id_number, make_mobile
 
@@ -84,6 +84,23 @@ def register(
             post_logout_redirect_uris=logout_uri,
             allowed_scopes=list(scopes),
             trusted=trusted,
+        ),
+        acting_user=superuser(),
+    )
+
+
+def withdraw_scopes(registered, *, keep):
+    """The security administrator narrows the client's policy to ``keep``."""
+    application, policy = registered.application, registered.policy
+    client_update(
+        policy_pk=policy.pk,
+        data=ClientInput(
+            name=application.name,
+            organisation=policy.organisation,
+            redirect_uris=application.redirect_uris,
+            post_logout_redirect_uris=application.post_logout_redirect_uris,
+            allowed_scopes=list(keep),
+            trusted=policy.trusted,
         ),
         acting_user=superuser(),
     )

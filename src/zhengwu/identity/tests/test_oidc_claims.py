@@ -6,12 +6,13 @@ import datetime
 from django.utils import timezone
 
 import pytest
+from oauth2_provider.models import Application
 
 from zhengwu.identity.constants import AuthorisationKind, EntityKind, StaffRole
 from zhengwu.identity.models import Authorisation, LegalEntity, StaffMembership
-from zhengwu.identity.oidc import pairwise_subject, user_claims
+from zhengwu.identity.oidc import client_set_enabled, pairwise_subject, user_claims
 
-from .oidc_support import make_person_user, register, superuser
+from .oidc_support import make_person_user, register, superuser, withdraw_scopes
 from .person_factories import make_credit_code
 
 pytestmark = pytest.mark.django_db
@@ -49,6 +50,33 @@ def test_no_id_number_without_the_policy_even_if_the_scope_was_granted():
     app = register("A", "https://a.example.gov.cn/cb", scopes=("profile",))
     claims = user_claims(user, app.application, ALL)
     assert "zw_id_number" not in claims
+
+
+def _reloaded(registered) -> Application:
+    return Application.objects.get(pk=registered.application.pk)
+
+
+def test_scopes_withdrawn_after_the_grant_release_nothing_more():
+    # given a grant of every scope, after which the security administrator narrows
+    # the client's policy to profile
+    user = make_person_user("narrowed", "周一")
+    registered = register("A", "https://a.example.gov.cn/cb", scopes=ALL)
+    withdraw_scopes(registered, keep=("openid", "profile"))
+    # when the claims of that grant are computed (for a later request)
+    claims = user_claims(user, _reloaded(registered), ALL)
+    # then only what the policy still allows
+    assert claims["name"] == "周一"
+    assert not {"phone_number", "zw_id_number", "zw_entities"} & set(claims)
+
+
+def test_a_disabled_client_gets_no_personal_claims():
+    user = make_person_user("disabled-client")
+    registered = register("A", "https://a.example.gov.cn/cb", scopes=ALL)
+    client_set_enabled(
+        policy_pk=registered.policy.pk, enabled=False, acting_user=superuser()
+    )
+    claims = user_claims(user, _reloaded(registered), ALL)
+    assert not {"name", "phone_number", "zw_id_number", "zw_entities"} & set(claims)
 
 
 def test_staff_get_their_user_name_and_never_an_id_number(make_user):

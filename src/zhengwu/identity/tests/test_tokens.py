@@ -1,5 +1,6 @@
 """API authentication by OIDC access token: a staff editor's token reaches the
-catalogue API; expired, revoked, scope-less or disabled-client tokens are 401; a
+catalogue API; expired, revoked, scope-less, withdrawn-scope or disabled-client tokens
+are 401; a
 token of a user without a catalogue role is 403."""
 
 import datetime
@@ -15,7 +16,7 @@ from zhengwu.identity.constants import StaffRole
 from zhengwu.identity.models import StaffMembership
 from zhengwu.identity.oidc import client_set_enabled, revoke_user_tokens
 
-from .oidc_support import make_person_user, register, superuser
+from .oidc_support import make_person_user, register, superuser, withdraw_scopes
 
 API = "/api/v1/catalog/versions"
 
@@ -72,7 +73,15 @@ def test_the_token_is_not_stored_in_clear(editor, department_client):
 
 
 @pytest.mark.parametrize(
-    "case", ["expired", "revoked", "no_api_scope", "client_disabled", "garbage"]
+    "case",
+    [
+        "expired",
+        "revoked",
+        "no_api_scope",
+        "api_withdrawn",
+        "client_disabled",
+        "garbage",
+    ],
 )
 def test_an_unusable_token_is_401(client, editor, department_client, case):
     # given
@@ -84,6 +93,8 @@ def test_an_unusable_token_is_401(client, editor, department_client, case):
     )
     if case == "revoked":
         assert revoke_user_tokens(editor) == 1
+    if case == "api_withdrawn":  # after the token was issued
+        withdraw_scopes(department_client, keep=("openid", "profile"))
     if case == "client_disabled":
         client_set_enabled(
             policy_pk=department_client.policy.pk,
