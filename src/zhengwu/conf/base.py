@@ -175,7 +175,10 @@ LOGIN_REDIRECT_URL = "portal:workbench"
 LOGOUT_REDIRECT_URL = "portal:home"
 
 LANGUAGE_CODE = "zh-hans"
-LANGUAGES = [("zh-hans", "简体中文"), ("en", "English")]
+# Chinese only: the interface text has no English catalogue, so offering "en" made
+# Django's, django-otp's and django-oauth-toolkit's own messages (form errors, OAuth
+# error descriptions) turn English for an English browser inside Chinese pages.
+LANGUAGES = [("zh-hans", "简体中文")]
 LOCALE_PATHS = [SRC_DIR / "locale"]
 TIME_ZONE = "Asia/Shanghai"
 USE_I18N = True
