@@ -173,8 +173,8 @@ def record_failure(
 
 
 def reset_account_failures(user: AbstractBaseUser) -> None:
-    """A successful login clears its account's failure count (not the address's,
-    so one good account cannot be used to keep guessing others)."""
+    """A completed login (every factor) clears its account's failure count (not
+    the address's, so one good account cannot be used to keep guessing others)."""
     LoginLock.objects.filter(
         scope=LockScope.ACCOUNT, key=account_key(user, "")
     ).delete()
@@ -202,7 +202,9 @@ def authenticate_password(
     elif not user.is_active or account_expired(user):
         reason = "inactive"
     else:
-        reset_account_failures(user)
+        # The account's failure count is cleared only when the whole login
+        # completes (views.accounts), not here: a staff member's failed TOTP codes
+        # count against the same account, and a right password must not wipe them.
         return user
     record_failure(request, user, login_name, reason=reason)
     raise generic_error()

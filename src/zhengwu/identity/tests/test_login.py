@@ -13,7 +13,13 @@ from zhengwu.identity import persons
 from zhengwu.identity.constants import LockScope
 from zhengwu.identity.models import LoginLock
 
-from .login_helpers import PASSWORD, enrol_device, make_staff, staff_login
+from .login_helpers import (
+    PASSWORD,
+    current_code,
+    enrol_device,
+    make_staff,
+    staff_login,
+)
 from .person_factories import make_id_number, make_mobile
 
 GENERIC = "账号或密码错误，或账号已被暂时锁定，请稍后再试。"
@@ -122,11 +128,15 @@ def test_five_failures_lock_the_address_for_every_account(client, db):
 
 
 def test_success_resets_the_account_count(client, db):
+    # A completed login (password and TOTP) resets the count; the password step
+    # alone does not (test_security_review: wrong TOTP codes count too).
     user = make_staff("clerk_zhao")
-    enrol_device(user)
+    device = enrol_device(user)
     for _ in range(4):
         post_login(client, "clerk_zhao", "Wrong#Pass1", ip="10.0.3.1")
     assert post_login(client, "clerk_zhao", PASSWORD, ip="10.0.3.2").status_code == 302
+    done = client.post("/accounts/login/verify/", {"code": current_code(device)})
+    assert done.status_code == 302
     client.session.flush()
     for _ in range(4):
         post_login(client, "clerk_zhao", "Wrong#Pass1", ip="10.0.3.3")

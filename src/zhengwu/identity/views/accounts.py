@@ -115,6 +115,7 @@ def _complete(
 ) -> HttpResponse:
     data = request.session.pop(PENDING_KEY, {}) or {}
     method = data.get("method", "password")
+    login.reset_account_failures(user)  # every factor passed: a fresh count
     auth_login(request, user, backend=BACKEND)
     if device is not None:
         django_otp.login(request, device)
@@ -210,7 +211,6 @@ def login_sms_view(request: HttpRequest) -> HttpResponse:
                 and user.is_active
                 and not accounts.account_expired(user)
             ):
-                login.reset_account_failures(user)
                 _start_pending(request, user, method="sms", next_url=next_url)
                 return _next_step(request, user)
             else:
@@ -266,7 +266,10 @@ def login_password_view(request: HttpRequest) -> HttpResponse:
 @never_cache
 @require_http_methods(["GET", "POST"])
 def login_verify_view(request: HttpRequest) -> HttpResponse:
-    """The staff TOTP step."""
+    """The staff TOTP step. A wrong code counts as a login failure against the
+    account and the source address, like a wrong password: five lock both for
+    fifteen minutes, and a locked account or address is refused here too (the
+    pending login ends), so the code cannot be guessed by brute force."""
     pending = _pending(request)
     if pending is None:
         return _pending_expired(request)
@@ -277,21 +280,26 @@ def login_verify_view(request: HttpRequest) -> HttpResponse:
         return _next_step(request, user)
     form = CodeForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
+        name = user.get_username()
+        if login.is_locked(request, user, name):
+            login.record_failure(request, user, name, reason="locked", method="totp")
+            return _locked_out(request)
         device = twofactor.verify_code(user, form.cleaned_data["code"])
         if device is not None:
             return _complete(request, user, device=device)
-        audit.record(
-            acting_user=None,
-            event="identity.login_failed",
-            outcome="failure",
-            data={
-                "login_name": login.masked_login_name(user.get_username()),
-                "reason": "wrong_totp",
-                "method": "totp",
-            },
-        )
+        login.record_failure(request, user, name, reason="wrong_totp", method="totp")
+        if login.is_locked(request, user, name):
+            return _locked_out(request)
         form.add_error("code", _("动态验证码不正确或已使用，请等待下一个验证码。"))
     return render(request, "identity/accounts/login_verify.html", {"form": form})
+
+
+def _locked_out(request: HttpRequest) -> HttpResponse:
+    """End a pending login whose account or address is locked: back to the login
+    page with the generic refusal."""
+    request.session.pop(PENDING_KEY, None)
+    messages.error(request, login.generic_error().message)
+    return redirect("identity:login")
 
 
 @never_cache

@@ -1,0 +1,274 @@
+"""Security review of the login flow: the TOTP step is locked out like the
+password step, a right password does not wipe the count of wrong codes, the session
+key changes at each step, open redirects through ``next`` are refused, every state
+change needs the CSRF token, and pages cannot be framed."""
+
+from django.test import Client
+
+import pytest
+
+from zhengwu.core.models import AuditEvent
+from zhengwu.identity import persons
+from zhengwu.identity.constants import LockScope
+from zhengwu.identity.models import LoginLock
+
+from .login_helpers import PASSWORD, current_code, enrol_device, make_staff
+from .person_factories import make_id_number, make_mobile
+
+pytestmark = pytest.mark.django_db
+
+GENERIC = "账号或密码错误，或账号已被暂时锁定，请稍后再试。"
+CITIZEN_PASSWORD = "Shimin#2026x"
+
+
+def password_step(client, username, *, ip="10.0.0.7", password=PASSWORD):
+    return client.post(
+        "/accounts/login/",
+        {"login_name": username, "password": password},
+        REMOTE_ADDR=ip,
+    )
+
+
+def totp_step(client, code, *, ip="10.0.0.7"):
+    return client.post("/accounts/login/verify/", {"code": code}, REMOTE_ADDR=ip)
+
+
+def wrong_code(device) -> str:
+    right = current_code(device)
+    return f"{(int(right) + 1) % 1_000_000:06d}"
+
+
+# --- the TOTP step --------------------------------------------------------------------
+
+
+def test_five_wrong_totp_codes_lock_the_account_even_against_the_right_code(client):
+    # given a staff member whose password an attacker knows
+    user = make_staff("guessed")
+    device = enrol_device(user)
+    assert password_step(client, "guessed").status_code == 302
+    # when the attacker tries five wrong codes
+    for _ in range(5):
+        response = totp_step(client, wrong_code(device))
+    # then the pending login ends with the generic refusal and the account is locked
+    assert response.status_code == 302 and response["Location"] == "/accounts/login/"
+    assert LoginLock.objects.filter(
+        scope=LockScope.ACCOUNT, locked_until__isnull=False
+    ).exists()
+    # and neither the right code nor the right password gets in for now
+    assert totp_step(client, current_code(device))["Location"] == "/accounts/login/"
+    again = password_step(Client(), "guessed", ip="10.0.0.8")
+    assert again.status_code == 401 and GENERIC in again.content.decode()
+    assert "_auth_user_id" not in client.session
+    reasons = list(
+        AuditEvent.objects.filter(event="identity.login_failed").values_list(
+            "data__reason", flat=True
+        )
+    )
+    assert reasons.count("wrong_totp") == 5
+    assert AuditEvent.objects.filter(event="identity.locked").exists()
+
+
+def test_the_right_password_does_not_reset_the_count_of_wrong_codes(client):
+    # given a staff member and an attacker who knows the password
+    user = make_staff("reset_trick")
+    device = enrol_device(user)
+    # when the attacker alternates: password, four wrong codes, password again, …
+    for round_ in range(2):
+        assert password_step(client, "reset_trick", ip=f"10.1.0.{round_}").status_code
+        for _ in range(4 if round_ == 0 else 1):
+            totp_step(client, wrong_code(device), ip=f"10.1.0.{round_}")
+    # then the fifth wrong code (over two rounds and two addresses) locks the account
+    assert LoginLock.objects.filter(
+        scope=LockScope.ACCOUNT, locked_until__isnull=False
+    ).exists()
+    refused = password_step(Client(), "reset_trick", ip="10.1.0.9")
+    assert refused.status_code == 401
+
+
+def test_a_completed_login_resets_the_account_count(client):
+    user = make_staff("steady")
+    device = enrol_device(user)
+    password_step(client, "steady")
+    totp_step(client, wrong_code(device))
+    assert LoginLock.objects.get(scope=LockScope.ACCOUNT).failures == 1
+    device.throttle_reset()  # django-otp's own back-off after a wrong code has passed
+    assert totp_step(client, current_code(device)).status_code == 302
+    assert not LoginLock.objects.filter(scope=LockScope.ACCOUNT).exists()
+
+
+def test_wrong_totp_codes_count_against_the_source_address(client):
+    # given five staff members and one address guessing codes for all of them
+    for n in range(5):
+        user = make_staff(f"target{n}")
+        device = enrol_device(user)
+        browser = Client()
+        password_step(browser, f"target{n}", ip="10.2.0.1")
+        totp_step(browser, wrong_code(device), ip="10.2.0.1")
+    # then the address is locked for everyone
+    assert LoginLock.objects.filter(
+        scope=LockScope.ADDRESS, key="10.2.0.1", locked_until__isnull=False
+    ).exists()
+    user = make_staff("bystander")
+    enrol_device(user)
+    assert password_step(Client(), "bystander", ip="10.2.0.1").status_code == 401
+
+
+# --- session fixation ------------------------------------------------------------
+
+
+def test_the_session_key_changes_at_the_password_step_and_at_completion(client):
+    user = make_staff("fixated")
+    device = enrol_device(user)
+    client.get("/accounts/login/")
+    client.session.save()
+    planted = client.session.session_key
+    # an attacker's planted session key does not survive the password step …
+    password_step(client, "fixated")
+    pending_key = client.session.session_key
+    assert pending_key and pending_key != planted
+    # … nor the completed login
+    totp_step(client, current_code(device))
+    assert client.session["_auth_user_id"] == str(user.pk)
+    assert client.session.session_key not in {planted, pending_key}
+
+
+def test_the_session_key_changes_at_a_citizen_login(client):
+    id_number = make_id_number()
+    persons.register_person(
+        name="张三",
+        id_number=id_number,
+        mobile=make_mobile(),
+        password=CITIZEN_PASSWORD,
+    )
+    client.get("/accounts/login/")
+    client.session.save()
+    planted = client.session.session_key
+    assert (
+        password_step(client, id_number, password=CITIZEN_PASSWORD).status_code == 302
+    )
+    assert client.session.session_key != planted
+    assert "_auth_user_id" in client.session
+
+
+# --- open redirects ---------------------------------------------------------------
+
+
+EVIL = [
+    "https://evil.example/",
+    "//evil.example/",
+    "/\\evil.example/",
+    "https:evil.example",
+    "javascript:alert(1)",
+]
+
+
+@pytest.mark.parametrize("target", EVIL)
+def test_login_next_never_leaves_the_site(client, target):
+    id_number = make_id_number()
+    persons.register_person(
+        name="李四",
+        id_number=id_number,
+        mobile=make_mobile(),
+        password=CITIZEN_PASSWORD,
+    )
+    response = client.post(
+        f"/accounts/login/?next={target}",
+        {"login_name": id_number, "password": CITIZEN_PASSWORD, "next": target},
+    )
+    assert response.status_code == 302
+    assert response["Location"] == "/"
+
+
+@pytest.mark.parametrize("target", EVIL)
+def test_staff_next_kept_through_the_totp_step_never_leaves_the_site(client, target):
+    user = make_staff("redirected")
+    device = enrol_device(user)
+    client.post(
+        "/accounts/login/",
+        {"login_name": "redirected", "password": PASSWORD, "next": target},
+    )
+    done = totp_step(client, current_code(device))
+    assert done.status_code == 302
+    assert done["Location"].startswith("/") and not done["Location"].startswith("//")
+    assert "evil" not in done["Location"]
+
+
+def test_logout_ignores_next(client):
+    user = make_staff("leaver")
+    client.force_login(user)
+    response = client.post("/accounts/logout/?next=https://evil.example/")
+    assert response.status_code == 302 and "evil" not in response["Location"]
+
+
+def test_admin_login_next_never_leaves_the_site(client):
+    response = client.get("/admin/login/?next=https://evil.example/")
+    assert response.status_code == 302
+    assert "evil" not in response["Location"]
+
+
+# --- CSRF on every state change ---------------------------------------------------
+
+
+CSRF_POSTS = [
+    "/accounts/login/",
+    "/accounts/login/sms/",
+    "/accounts/login/verify/",
+    "/accounts/login/enrol/",
+    "/accounts/login/password/",
+    "/accounts/logout/",
+    "/accounts/register/",
+    "/accounts/password/",
+    "/me/",
+    "/me/authorisations/",
+    "/me/authorisations/1/revoke",
+    "/me/acting/start",
+    "/me/acting/stop",
+    "/me/entities/",
+    "/me/entities/1/",
+    "/staff/counter/",
+    "/staff/counter/visits/1/reveal",
+    "/staff/counter/visits/1/end",
+    "/staff/admin/new/",
+    "/staff/admin/1/roles/",
+    "/staff/admin/1/active/",
+    "/staff/admin/security/locks/1/clear/",
+    "/staff/sso-clients/new/",
+]
+
+
+@pytest.mark.parametrize("url", CSRF_POSTS)
+def test_every_state_change_needs_the_csrf_token(url):
+    user = make_staff("csrf_target")
+    browser = Client(enforce_csrf_checks=True)
+    browser.force_login(user)
+    response = browser.post(url, {"field": "id_number"})
+    assert response.status_code == 403
+    assert "403_csrf.html" in [t.name for t in response.templates]
+    # the session survived: logout without the token logged nobody out
+    assert browser.session.get("_auth_user_id") == str(user.pk)
+
+
+def test_the_session_api_needs_the_csrf_token(client):
+    user = make_staff("api_csrf")
+    browser = Client(enforce_csrf_checks=True)
+    browser.force_login(user)
+    response = browser.post(
+        "/api/v1/identity/me/acting",
+        {"authorisation_id": None},
+        content_type="application/json",
+    )
+    assert response.status_code in {401, 403}
+
+
+# --- clickjacking -----------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "url", ["/accounts/login/", "/accounts/register/", "/o/authorize/"]
+)
+def test_pages_cannot_be_framed(client, url):
+    user = make_staff("framed")
+    client.force_login(user)
+    response = client.get(url)
+    assert response["X-Frame-Options"] == "DENY"
+    assert "frame-ancestors 'none'" in response["Content-Security-Policy"]
