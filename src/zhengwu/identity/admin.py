@@ -8,11 +8,73 @@ from typing import Any
 
 from django import forms
 from django.contrib import admin
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
+from django_otp.plugins.otp_totp.models import TOTPDevice
+from oauth2_provider.models import (
+    AccessToken,
+    Application,
+    Grant,
+    IDToken,
+    RefreshToken,
+)
+
 from .models import StaffMembership
-from .services import membership_delete, membership_grant, role_conflict
+from .services import (
+    membership_delete,
+    membership_grant,
+    role_conflict,
+    superuser_conflict,
+)
+
+# The admin must not be a way around the services (validation, separation of
+# duties, audit) nor show secrets. Removed from it:
+# - groups and the user change form: permissions and the superuser flag granted
+#   there would bypass roles, the separation of duties and the audit (users are
+#   administered at /staff/admin/; superusers are made with ``createsuperuser``);
+# - django-oauth-toolkit's models: clients are registered, changed and disabled by
+#   the security administrator at /staff/sso-clients/ (audited); tokens are secrets;
+# - TOTP devices: the change form shows each staff member's TOTP secret; a lost
+#   factor is reset by the security administrator (audited).
+for _model in (Group, Application, AccessToken, Grant, IDToken, RefreshToken):
+    if admin.site.is_registered(_model):
+        admin.site.unregister(_model)
+if admin.site.is_registered(TOTPDevice):
+    admin.site.unregister(TOTPDevice)
+if admin.site.is_registered(get_user_model()):
+    admin.site.unregister(get_user_model())
+
+
+@admin.register(get_user_model())
+class ReadOnlyUserAdmin(admin.ModelAdmin):
+    """Users, to look up and pick for a role (the membership form's raw id
+    lookup); nothing can be added, changed or deleted here."""
+
+    list_display = ["username", "first_name", "is_active", "is_staff", "is_superuser"]
+    list_filter = ["is_active", "is_staff", "is_superuser"]
+    search_fields = ["username", "first_name", "last_name"]
+    fields = [
+        "username",
+        "first_name",
+        "last_name",
+        "is_active",
+        "is_staff",
+        "is_superuser",
+        "last_login",
+        "date_joined",
+    ]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
 
 
 class StaffMembershipForm(forms.ModelForm):
@@ -27,7 +89,7 @@ class StaffMembershipForm(forms.ModelForm):
             held = set(
                 StaffMembership.objects.filter(user=user).values_list("role", flat=True)
             )
-            problem = role_conflict(held, role)
+            problem = role_conflict(held, role) or superuser_conflict(user, role)
             if problem:
                 self.add_error("role", problem)
         return data

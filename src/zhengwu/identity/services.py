@@ -59,6 +59,18 @@ def role_conflict(held: set[str], role: str) -> str | None:
     return None
 
 
+def superuser_conflict(user: AbstractBaseUser, role: str) -> str | None:
+    """A superuser holds every right already (the break-glass account): giving it
+    one of the separated administrator roles would make that administrator
+    all-powerful (an audit administrator who can change anything)."""
+    if role in ADMIN_ROLES and getattr(user, "is_superuser", False):
+        return _(
+            "三员分立：超级用户不能担任%(role)s。请为系统、安全、审计管理员分别使用"
+            "普通工作人员账户。"
+        ) % {"role": StaffRole(role).label}
+    return None
+
+
 @transaction.atomic
 def membership_grant(
     *,
@@ -74,9 +86,9 @@ def membership_grant(
     division). Raises ``IdentityError`` ``identity.role_conflict`` when the role
     would combine administrator duties, or one with a business role."""
     role = StaffRole(role)
-    user_select_for_update(user.pk)
+    locked = user_select_for_update(user.pk)
     held = set(StaffMembership.objects.filter(user=user).values_list("role", flat=True))
-    problem = role_conflict(held, role)
+    problem = role_conflict(held, role) or superuser_conflict(locked, role)
     if problem:
         raise IdentityError(
             ROLE_CONFLICT, problem, fields={"role": [problem]}, status=409
