@@ -20,6 +20,7 @@ from django.utils.translation import gettext_lazy
 
 from zhengwu.core import audit
 from zhengwu.core.crypto import blind_index, keyed_sm3, mask_mobile
+from zhengwu.core.models import SmsMessage
 from zhengwu.core.sms import send_sms
 
 from .constants import OtpPurpose
@@ -170,8 +171,12 @@ def use_code(*, mobile: str, purpose: OtpPurpose | str, code: str) -> bool:
 
 def purge_codes(*, older_than: datetime.timedelta = datetime.timedelta(days=2)) -> int:
     """Delete codes older than the longest rate-limit window (a day) plus a margin:
-    nothing needs them any more (等保 8.1.4.11, keep only what is needed)."""
-    deleted, _ = OneTimeCode.objects.filter(
-        created_at__lt=timezone.now() - older_than
+    nothing needs them any more (等保 8.1.4.11, keep only what is needed). Their
+    text messages in the SMS outbox go too: each holds a mobile and the code in
+    clear, and the code in it expired long ago."""
+    cutoff = timezone.now() - older_than
+    deleted, _ = OneTimeCode.objects.filter(created_at__lt=cutoff).delete()
+    SmsMessage.objects.filter(
+        reference__startswith="otp:", created_at__lt=cutoff
     ).delete()
     return deleted

@@ -1,0 +1,95 @@
+"""Security review: clear ID numbers and mobiles stay out of the SMS outbox once its
+codes are stale, out of the Django admin, the audit data and the OpenAPI document."""
+
+import datetime
+import re
+
+from django.utils import timezone
+
+import pytest
+
+from zhengwu.core.models import AuditEvent, SmsMessage
+from zhengwu.core.validators import is_valid_id_number
+from zhengwu.identity import otp, persons
+from zhengwu.identity.models import OneTimeCode
+
+from .person_factories import make_id_number, make_mobile
+
+pytestmark = pytest.mark.django_db
+
+PASSWORD = "Shimin#2026x"
+
+
+def test_stale_code_messages_leave_the_sms_outbox(db):
+    # given a registered mobile that got a login code three days ago, and one now
+    mobile = make_mobile()
+    persons.register_person(
+        name="孙七", id_number=make_id_number(), mobile=mobile, password=PASSWORD
+    )
+    otp.send_code(mobile=mobile, purpose="login", source_ip="10.9.0.1")
+    old = SmsMessage.objects.get(reference__startswith="otp:")
+    three_days_ago = timezone.now() - datetime.timedelta(days=3)
+    SmsMessage.objects.filter(pk=old.pk).update(created_at=three_days_ago)
+    OneTimeCode.objects.update(created_at=three_days_ago)
+    otp.send_code(mobile=mobile, purpose="login", source_ip="10.9.0.1")
+    send_sms_other = SmsMessage.objects.create(
+        mobile=mobile,
+        mobile_masked="x",
+        text="其他通知",
+        template="notice",
+        reference="notice:1",
+    )
+    SmsMessage.objects.filter(pk=send_sms_other.pk).update(created_at=three_days_ago)
+    # when the hourly purge runs
+    otp.purge_codes()
+    # then the stale code message (mobile and code in it) is gone, the fresh one and
+    # other messages stay
+    assert not SmsMessage.objects.filter(pk=old.pk).exists()
+    assert SmsMessage.objects.filter(reference__startswith="otp:").count() == 1
+    assert SmsMessage.objects.filter(reference="notice:1").exists()
+
+
+def test_the_admin_shows_no_clear_id_number_or_mobile(admin_client):
+    id_number, mobile = make_id_number(), make_mobile()
+    person = persons.register_person(
+        name="周八", id_number=id_number, mobile=mobile, password=PASSWORD
+    )
+    pages = [
+        "/admin/",
+        "/admin/auth/user/",
+        f"/admin/auth/user/{person.user_id}/change/",
+        "/admin/core/auditevent/",
+        "/admin/django_tasks_database/dbtaskresult/",
+    ]
+    pages += [
+        f"/admin/core/auditevent/{pk}/change/"
+        for pk in AuditEvent.objects.values_list("pk", flat=True)
+    ]
+    for url in pages:
+        response = admin_client.get(url)
+        assert response.status_code == 200, url
+        body = response.content.decode()
+        assert id_number not in body and mobile not in body, url
+    # searching users by a clear ID number finds nobody (no decrypting search)
+    found = admin_client.get("/admin/auth/user/", {"q": id_number})
+    assert found.context["cl"].result_count == 0
+
+
+def test_audit_data_of_registration_and_login_has_masked_identifiers_only(client):
+    id_number, mobile = make_id_number(), make_mobile()
+    persons.register_person(
+        name="吴九", id_number=id_number, mobile=mobile, password=PASSWORD
+    )
+    client.post("/accounts/login/", {"login_name": id_number, "password": "Bad#pass1"})
+    client.post("/accounts/login/", {"login_name": mobile, "password": PASSWORD})
+    client.post("/accounts/login/sms/", {"mobile": mobile, "action": "send"})
+    text = " ".join(
+        str(row) for row in AuditEvent.objects.values_list("data", "target_id")
+    )
+    assert id_number not in text and mobile not in text
+
+
+def test_openapi_examples_hold_no_real_looking_id_number(client):
+    schema = client.get("/api/v1/openapi.json").content.decode()
+    for candidate in re.findall(r"(?<![0-9])[0-9]{17}[0-9Xx](?![0-9])", schema):
+        assert not is_valid_id_number(candidate), candidate
