@@ -43,7 +43,10 @@ def generic_error() -> IdentityError:
 
 
 def normalise(login_name: str) -> str:
-    return login_name.strip()
+    """Trimmed; an ID number with its check character upper-cased, as persons
+    stores it (``…123x`` and ``…123X`` are the same number and the same account)."""
+    name = login_name.strip()
+    return name.upper() if ID_NUMBER_RE.match(name) else name
 
 
 def find_user(login_name: str) -> AbstractBaseUser | None:

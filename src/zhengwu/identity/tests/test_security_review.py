@@ -272,3 +272,80 @@ def test_pages_cannot_be_framed(client, url):
     response = client.get(url)
     assert response["X-Frame-Options"] == "DENY"
     assert "frame-ancestors 'none'" in response["Content-Security-Policy"]
+
+
+# --- login names and the password change ------------------------------------------
+
+
+def test_an_id_number_with_a_lower_case_check_character_is_the_same_account(client):
+    # given a citizen whose ID number ends in X
+    serial = next(n for n in range(900, 1000) if make_id_number(n).endswith("X"))
+    id_number = make_id_number(serial)
+    persons.register_person(
+        name="郑十",
+        id_number=id_number,
+        mobile=make_mobile(),
+        password=CITIZEN_PASSWORD,
+    )
+    lower = id_number[:-1] + "x"
+    # when failures are typed with a lower-case x, they count against the account
+    for _ in range(5):
+        password_step(Client(), lower, password="Wrong#pass1", ip=f"10.3.0.{_}")
+    refused = password_step(client, id_number, password=CITIZEN_PASSWORD, ip="10.3.1.1")
+    assert refused.status_code == 401
+    # and, once unlocked, the lower-case form logs in
+    LoginLock.objects.all().delete()
+    ok = password_step(client, lower, password=CITIZEN_PASSWORD, ip="10.3.1.2")
+    assert ok.status_code == 302
+
+
+def test_guessing_the_current_password_on_the_change_page_locks_the_account(client):
+    # given a signed-in staff member's session left open
+    user = make_staff("left_open")
+    client.force_login(user)
+    form = {
+        "old_password": "Guess#1234",
+        "new_password1": "Fresh#Pass2027",
+        "new_password2": "Fresh#Pass2027",
+    }
+    # when someone guesses the current password five times
+    for _ in range(5):
+        client.post("/accounts/password/", form, REMOTE_ADDR="10.4.0.1")
+    # then even the right password does not change it now
+    form["old_password"] = PASSWORD
+    refused = client.post("/accounts/password/", form, REMOTE_ADDR="10.4.0.2")
+    assert refused.status_code == 200
+    assert GENERIC in refused.content.decode()
+    user.refresh_from_db()
+    assert user.check_password(PASSWORD)
+    assert LoginLock.objects.filter(
+        scope=LockScope.ACCOUNT, locked_until__isnull=False
+    ).exists()
+    methods = set(
+        AuditEvent.objects.filter(event="identity.login_failed").values_list(
+            "data__method", flat=True
+        )
+    )
+    assert methods == {"password_change"}
+
+
+# --- source address ---------------------------------------------------------------
+
+
+def test_a_forged_x_forwarded_for_does_not_escape_the_address_lock(client):
+    for n in range(5):
+        client.post(
+            "/accounts/login/",
+            {"login_name": f"nobody{n}", "password": "Wrong#pass1"},
+            REMOTE_ADDR="10.5.0.1",
+            HTTP_X_FORWARDED_FOR=f"192.0.2.{n}",
+        )
+    user = make_staff("behind_forgery")
+    enrol_device(user)
+    response = client.post(
+        "/accounts/login/",
+        {"login_name": "behind_forgery", "password": PASSWORD},
+        REMOTE_ADDR="10.5.0.1",
+        HTTP_X_FORWARDED_FOR="192.0.2.200",
+    )
+    assert response.status_code == 401

@@ -437,7 +437,22 @@ def _register(request: HttpRequest, form: RegistrationForm) -> Any:
 def password_change_view(request: HttpRequest) -> HttpResponse:
     form = PasswordChangeForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        if not request.user.check_password(form.cleaned_data["old_password"]):
+        # A wrong current password counts as a login failure, so a session left
+        # open cannot be used to guess the password without limit.
+        name = request.user.get_username()
+        if login.is_locked(request, request.user, name):
+            login.record_failure(
+                request, request.user, name, reason="locked", method="password_change"
+            )
+            form.add_error(None, login.generic_error().message)
+        elif not request.user.check_password(form.cleaned_data["old_password"]):
+            login.record_failure(
+                request,
+                request.user,
+                name,
+                reason="wrong_password",
+                method="password_change",
+            )
             form.add_error("old_password", _("当前密码不正确。"))
         else:
             try:
