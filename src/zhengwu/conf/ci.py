@@ -9,6 +9,9 @@ os.environ.setdefault("ZHENGWU_ALLOWED_HOSTS", "testserver,127.0.0.1,localhost")
 from .base import *  # noqa: E402, F403
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+# Field encryption and blind-index keys derived from the test SECRET_KEY (outside
+# DEBUG, core.crypto refuses derived keys unless this says so).
+ZHENGWU_DERIVED_KEYS_ALLOWED = True
 STORAGES["staticfiles"] = {  # noqa: F405
     "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
 }

@@ -15,8 +15,10 @@ os.environ.setdefault(
         / "oidc-signing-key.pem"
     ),
 )
-# The demo reads its SMS codes from the local outbox page.
-os.environ.setdefault("ZHENGWU_SMS_OUTBOX_VISIBLE", "true")
+# The demo reads its SMS codes from the local outbox page (with DEBUG only: these
+# settings run with DEBUG off would otherwise publish every login code).
+if os.environ["ZHENGWU_DEBUG"].strip().lower() in {"1", "true", "yes", "on"}:
+    os.environ.setdefault("ZHENGWU_SMS_OUTBOX_VISIBLE", "true")
 
 from .base import *  # noqa: E402, F403
 

@@ -49,6 +49,16 @@ def _key(setting: str, label: bytes) -> bytes:
     configured = getattr(settings, setting, "")
     if configured:
         return bytes.fromhex(configured)
+    if not settings.DEBUG and not getattr(
+        settings, "ZHENGWU_DERIVED_KEYS_ALLOWED", False
+    ):
+        # Never encrypt personal data with a key derived from SECRET_KEY outside
+        # development (a deployment on other settings than production.py).
+        from django.core.exceptions import ImproperlyConfigured
+
+        raise ImproperlyConfigured(
+            f"{setting} must be set to 32 hexadecimal digits when DEBUG is off"
+        )
     mac = hmac.HMAC(settings.SECRET_KEY.encode(), hashes.SM3())
     mac.update(label)
     return mac.finalize()[:16]

@@ -93,3 +93,60 @@ def test_openapi_examples_hold_no_real_looking_id_number(client):
     schema = client.get("/api/v1/openapi.json").content.decode()
     for candidate in re.findall(r"(?<![0-9])[0-9]{17}[0-9Xx](?![0-9])", schema):
         assert not is_valid_id_number(candidate), candidate
+
+
+# --- keys -------------------------------------------------------------------------
+
+
+def test_no_personal_data_is_encrypted_with_a_derived_key_outside_debug(settings):
+    from django.core.exceptions import ImproperlyConfigured
+
+    from zhengwu.core.crypto import blind_index, sm4_encrypt
+
+    settings.DEBUG = False
+    settings.ZHENGWU_DERIVED_KEYS_ALLOWED = False
+    settings.ZHENGWU_FIELD_ENCRYPTION_KEY = ""
+    settings.ZHENGWU_BLIND_INDEX_KEY = ""
+    with pytest.raises(ImproperlyConfigured, match="ZHENGWU_FIELD_ENCRYPTION_KEY"):
+        sm4_encrypt("110101199003070017")
+    with pytest.raises(ImproperlyConfigured, match="ZHENGWU_BLIND_INDEX_KEY"):
+        blind_index("110101199003070017", purpose="id_number")
+    settings.ZHENGWU_FIELD_ENCRYPTION_KEY = "0" * 32
+    settings.ZHENGWU_BLIND_INDEX_KEY = "1" * 32
+    assert sm4_encrypt("x").startswith("sm4g1:")
+    assert blind_index("x", purpose="id_number")
+
+
+def test_the_dev_settings_with_debug_off_hide_the_sms_outbox(tmp_path):
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from zhengwu.identity.keys import ensure_private_key_file
+
+    pem = tmp_path / "oidc.pem"
+    ensure_private_key_file(pem, bits=2048)
+    src = Path(__file__).resolve().parents[3]
+    environ = {
+        "PATH": os.environ.get("PATH", ""),
+        "PYTHONPATH": str(src),
+        "ZHENGWU_DEBUG": "false",
+        "ZHENGWU_SECRET_KEY": "k" * 50,
+        "ZHENGWU_VAR_DIR": str(tmp_path),
+        "ZHENGWU_OIDC_PRIVATE_KEY_FILE": str(pem),
+    }
+    result = subprocess.run(  # noqa: S603
+        [
+            sys.executable,
+            "-c",
+            "import zhengwu.conf.dev as s; print(s.ZHENGWU_SMS_OUTBOX_VISIBLE)",
+        ],
+        env=environ,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "False"
