@@ -1,3 +1,5 @@
+from typing import Any
+
 from django import template
 from django.shortcuts import resolve_url
 from django.utils.translation import gettext as _
@@ -9,9 +11,9 @@ register = template.Library()
 
 
 @register.simple_tag(takes_context=True)
-def account_home(context: template.Context) -> dict[str, str]:
+def account_home(context: template.Context) -> dict[str, Any]:
     """The header's link for the signed-in user: staff to the page their role starts
-    on, citizens to their own space."""
+    on, citizens to their own space (``staff`` tells the two apart)."""
     request = context.get("request")
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
@@ -19,8 +21,12 @@ def account_home(context: template.Context) -> dict[str, str]:
     cached = getattr(request, "_zhengwu_account_home", None)
     if cached is None:
         if is_staff_user(user):
-            cached = {"url": landing_url(user), "label": _("工作台")}
+            cached = {"url": landing_url(user), "label": _("工作台"), "staff": True}
         else:
-            cached = {"url": resolve_url("identity:me_profile"), "label": _("我的")}
+            cached = {
+                "url": resolve_url("identity:me_profile"),
+                "label": _("我的"),
+                "staff": False,
+            }
         request._zhengwu_account_home = cached
     return cached
