@@ -557,7 +557,7 @@ def factor_reset(request: HttpRequest, scope: StaffScope, pk: int) -> HttpRespon
         messages.error(request, error.message)
     else:
         messages.success(
-            request, _("已重置第二认证因子：该工作人员下次登录时须重新绑定。")
+            request, _("已重置身份验证器：该工作人员下次登录时须重新绑定。")
         )
     return redirect("identity:staff_security")
 

@@ -49,7 +49,7 @@ class Command(BaseCommand):
         identity = identity_demo_logins(password=DEMO_PASSWORD)
         self.stdout.write("")
         self.stdout.write(
-            "三员、窗口与公众演示账号（工作人员首次登录须绑定动态口令；公众用户以"
+            "三员、窗口与公众演示账号（工作人员首次登录须绑定身份验证器；公众用户以"
             "身份号码或手机号登录。以下身份号码和手机号均为虚构的演示数据，"
             "校验位正确但不属于任何真实的人，因此明文列出）"
         )
