@@ -1,5 +1,6 @@
 """All settings. Values come from ``ZHENGWU_*`` variables through ``env`` only."""
 
+from ipaddress import ip_network
 from pathlib import Path
 
 from django.core.exceptions import ImproperlyConfigured
@@ -17,6 +18,16 @@ if not DEBUG and SECRET_KEY == _DEV_SECRET:
     raise ImproperlyConfigured("ZHENGWU_SECRET_KEY must be set when DEBUG is off")
 ALLOWED_HOSTS = env("ALLOWED_HOSTS", default=["127.0.0.1", "localhost"], cast=as_list)
 CSRF_TRUSTED_ORIGINS = env("CSRF_TRUSTED_ORIGINS", default=[], cast=as_list)
+# Reverse proxies (addresses or networks) whose X-Forwarded-For names the client:
+# without them every user behind the proxy would share its address (login locks).
+ZHENGWU_TRUSTED_PROXIES = env("TRUSTED_PROXIES", default=[], cast=as_list)
+for _proxy in ZHENGWU_TRUSTED_PROXIES:
+    try:
+        ip_network(_proxy, strict=False)
+    except ValueError as _error:
+        raise ImproperlyConfigured(
+            f"environment variable ZHENGWU_TRUSTED_PROXIES: {_error}"
+        ) from _error
 
 DATABASES = {
     "default": env(

@@ -2,6 +2,7 @@
 refusal of form bodies Django cannot decode."""
 
 import contextvars
+import ipaddress
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -27,9 +28,46 @@ def current_request_context() -> RequestContext | None:
 
 
 def client_ip(request: HttpRequest) -> str | None:
-    """The peer address. X-Forwarded-For is trusted only behind a configured proxy,
-    which production sets through the load balancer; here REMOTE_ADDR is the truth."""
-    return request.META.get("REMOTE_ADDR") or None
+    """The client's address: the peer (REMOTE_ADDR), unless the peer is one of the
+    reverse proxies named in ``ZHENGWU_TRUSTED_PROXIES``; then the nearest address
+    in X-Forwarded-For that is not such a proxy (read from the right, so addresses
+    a client wrote into the header itself are never taken). Without trusted
+    proxies the header is ignored: a client cannot choose its address (login
+    locks per source address, audit)."""
+    remote = request.META.get("REMOTE_ADDR") or None
+    trusted = _trusted_proxies()
+    if remote is None or not trusted or not _is_trusted(remote, trusted):
+        return remote
+    forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
+    for hop in reversed([part.strip() for part in forwarded.split(",")]):
+        if not hop:
+            continue
+        try:
+            ipaddress.ip_address(hop)
+        except ValueError:
+            return remote  # a malformed chain: keep the proxy's own address
+        if not _is_trusted(hop, trusted):
+            return hop
+    return remote
+
+
+def _trusted_proxies() -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
+    from django.conf import settings
+
+    return tuple(
+        ipaddress.ip_network(entry, strict=False)
+        for entry in getattr(settings, "ZHENGWU_TRUSTED_PROXIES", ())
+    )
+
+
+def _is_trusted(
+    address: str, trusted: tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]
+) -> bool:
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return False
+    return any(ip in network for network in trusted)
 
 
 class RequestContextMiddleware:

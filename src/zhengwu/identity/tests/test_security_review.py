@@ -349,3 +349,43 @@ def test_a_forged_x_forwarded_for_does_not_escape_the_address_lock(client):
         HTTP_X_FORWARDED_FOR="192.0.2.200",
     )
     assert response.status_code == 401
+
+
+def test_behind_a_trusted_proxy_each_client_has_its_own_address_lock(client, settings):
+    # given the platform behind a load balancer at 10.6.0.1
+    settings.ZHENGWU_TRUSTED_PROXIES = ["10.6.0.0/24"]
+    # when one client fails five times through the proxy
+    for n in range(5):
+        client.post(
+            "/accounts/login/",
+            {"login_name": f"nobody{n}", "password": "Wrong#pass1"},
+            REMOTE_ADDR="10.6.0.1",
+            HTTP_X_FORWARDED_FOR="198.51.100.7",
+        )
+    # then that client's address is locked, not the proxy's
+    locked = set(
+        LoginLock.objects.filter(
+            scope=LockScope.ADDRESS, locked_until__isnull=False
+        ).values_list("key", flat=True)
+    )
+    assert locked == {"198.51.100.7"}
+    # another client behind the same proxy still logs in
+    user = make_staff("other_client")
+    enrol_device(user)
+    ok = client.post(
+        "/accounts/login/",
+        {"login_name": "other_client", "password": PASSWORD},
+        REMOTE_ADDR="10.6.0.1",
+        HTTP_X_FORWARDED_FOR="198.51.100.8",
+    )
+    assert ok.status_code == 302
+    # and a client cannot hide behind an address it writes into the header itself
+    spoofed = client.post(
+        "/accounts/login/",
+        {"login_name": "nobody", "password": "Wrong#pass1"},
+        REMOTE_ADDR="10.6.0.1",
+        HTTP_X_FORWARDED_FOR="203.0.113.1, 198.51.100.7",
+    )
+    assert spoofed.status_code == 401
+    assert LoginLock.objects.get(scope=LockScope.ADDRESS, key="198.51.100.7")
+    assert not LoginLock.objects.filter(key="203.0.113.1").exists()
