@@ -389,3 +389,39 @@ def test_behind_a_trusted_proxy_each_client_has_its_own_address_lock(client, set
     assert spoofed.status_code == 401
     assert LoginLock.objects.get(scope=LockScope.ADDRESS, key="198.51.100.7")
     assert not LoginLock.objects.filter(key="203.0.113.1").exists()
+
+
+def test_the_sso_consent_page_cannot_be_framed(client, reference_data):
+    import base64
+    import hashlib
+
+    from .oidc_support import make_person_user, register
+
+    registered = register(
+        "不动产登记系统", "https://bdc.example.gov.cn/cb", trusted=False
+    )
+    user = make_person_user("consenting")
+    client.force_login(user)
+    verifier = "v" * 64
+    challenge = (
+        base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest())
+        .rstrip(b"=")
+        .decode()
+    )
+    page = client.get(
+        "/o/authorize/",
+        {
+            "response_type": "code",
+            "client_id": registered.application.client_id,
+            "redirect_uri": "https://bdc.example.gov.cn/cb",
+            "scope": "openid profile",
+            "code_challenge": challenge,
+            "code_challenge_method": "S256",
+            "state": "s",
+        },
+    )
+    # the consent form itself (not a redirect or an error page)
+    assert page.status_code == 200
+    assert 'name="allow"' in page.content.decode()
+    assert page["X-Frame-Options"] == "DENY"
+    assert "frame-ancestors 'none'" in page["Content-Security-Policy"]
