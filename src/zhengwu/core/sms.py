@@ -87,7 +87,9 @@ def deliver_sms(message_id: int) -> str:
                 reference=message.reference,
             )
         except Exception as error:  # any provider failure is retried  # noqa: BLE001
-            message.last_error = f"{type(error).__name__}: {error}"[:200]
+            # A provider's error text may quote the number: never keep it in clear.
+            detail = str(error).replace(message.mobile, message.mobile_masked)
+            message.last_error = f"{type(error).__name__}: {detail}"[:200]
             if message.attempts >= MAX_ATTEMPTS:
                 message.status = SmsMessage.Status.FAILED
             message.save(update_fields=["attempts", "last_error", "status"])

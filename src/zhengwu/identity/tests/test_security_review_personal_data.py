@@ -150,3 +150,25 @@ def test_the_dev_settings_with_debug_off_hide_the_sms_outbox(tmp_path):
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "False"
+
+
+class QuotingGateway:
+    """A provider whose error message quotes the number it refused."""
+
+    def send(self, mobile, text, *, template, reference):
+        raise RuntimeError(f"number {mobile} is not reachable")
+
+
+def test_a_provider_error_quoting_the_mobile_is_kept_masked(settings):
+    from zhengwu.core.sms import deliver_sms, send_sms
+
+    settings.ZHENGWU_SMS_BACKEND = (
+        "zhengwu.identity.tests.test_security_review_personal_data.QuotingGateway"
+    )
+    message = send_sms(
+        mobile="13912345678", text="通知", template="notice", reference="notice:q"
+    )
+    deliver_sms.call(message_id=message.pk)
+    message.refresh_from_db()
+    assert "13912345678" not in message.last_error
+    assert "139****5678" in message.last_error
