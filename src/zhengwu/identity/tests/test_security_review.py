@@ -425,3 +425,25 @@ def test_the_sso_consent_page_cannot_be_framed(client, reference_data):
     assert 'name="allow"' in page.content.decode()
     assert page["X-Frame-Options"] == "DENY"
     assert "frame-ancestors 'none'" in page["Content-Security-Policy"]
+
+
+def test_a_pending_login_cannot_be_completed_once_the_account_is_locked(client):
+    # given a new staff member half-way through enrolment, and then their account
+    # locked by someone guessing passwords elsewhere
+    make_staff("enrolling")
+    assert password_step(client, "enrolling").status_code == 302
+    client.get("/accounts/login/enrol/")
+    for n in range(5):
+        password_step(Client(), "enrolling", password="Wrong#pass1", ip=f"10.7.0.{n}")
+    # when the enrolment code is entered
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    from .login_helpers import code_for_key
+
+    device = TOTPDevice.objects.get(confirmed=False)
+    response = client.post("/accounts/login/enrol/", {"code": code_for_key(device.key)})
+    # then the login does not complete and the device stays unconfirmed
+    assert response.status_code == 302 and response["Location"] == "/accounts/login/"
+    assert "_auth_user_id" not in client.session
+    device.refresh_from_db()
+    assert not device.confirmed

@@ -317,6 +317,10 @@ def login_enrol_view(request: HttpRequest) -> HttpResponse:
     device = twofactor.enrolment_device(user)
     form = CodeForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
+        name = user.get_username()
+        if login.is_locked(request, user, name):  # locked meanwhile: no completion
+            login.record_failure(request, user, name, reason="locked", method="totp")
+            return _locked_out(request)
         if twofactor.confirm_enrolment(device, form.cleaned_data["code"]):
             return _complete(request, user, device=device)
         form.add_error("code", _("动态验证码不正确，请核对手机时间后重试。"))
