@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import gc
 import secrets
+import threading
+import time
 from dataclasses import dataclass
 from urllib.parse import parse_qs, urlsplit
 
@@ -37,6 +39,22 @@ def close_http_sessions() -> None:
     # A finished response can keep its socket open until the garbage collector
     # breaks its reference cycle; collect now, while the live server still runs.
     gc.collect()
+    wait_for_request_threads()
+
+
+def wait_for_request_threads(timeout: float = 10.0) -> None:
+    """Wait until every live-server request thread has ended. Closing a connection
+    only tells its thread to finish: the thread then closes its database connection
+    on its own time, which may be during the next test (or after the live server
+    stopped sharing the SQLite connection). A thread still waiting after
+    ``timeout`` serves a connection some client of this test left open: a test
+    bug, reported here rather than as a failure in another test."""
+    deadline = time.monotonic() + timeout
+    for thread in threading.enumerate():
+        if "process_request_thread" in thread.name:
+            thread.join(max(0.0, deadline - time.monotonic()))
+    left = [t.name for t in threading.enumerate() if "process_request_thread" in t.name]
+    assert not left, f"live-server request threads outlive the test: {left}"
 
 
 def make_person_user(username: str, name: str = "张三", *, level: int = 2):
