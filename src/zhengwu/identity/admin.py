@@ -22,6 +22,10 @@ from oauth2_provider.models import (
     RefreshToken,
 )
 
+from zhengwu.core.admin import AuditEventAdmin
+from zhengwu.core.models import AuditEvent
+
+from .facade import staff_scope
 from .models import StaffMembership
 from .services import (
     membership_delete,
@@ -39,6 +43,7 @@ from .services import (
 #   the security administrator at /staff/sso-clients/ (audited); tokens are secrets;
 # - TOTP devices: the change form shows each staff member's TOTP secret; a lost
 #   factor is reset by the security administrator (audited).
+# The audit log stays, for the audit administrator only.
 for _model in (Group, Application, AccessToken, Grant, IDToken, RefreshToken):
     if admin.site.is_registered(_model):
         admin.site.unregister(_model)
@@ -46,6 +51,22 @@ if admin.site.is_registered(TOTPDevice):
     admin.site.unregister(TOTPDevice)
 if admin.site.is_registered(get_user_model()):
     admin.site.unregister(get_user_model())
+
+
+if admin.site.is_registered(AuditEvent):
+    admin.site.unregister(AuditEvent)
+
+
+@admin.register(AuditEvent)
+class AuditAdminOnlyEventAdmin(AuditEventAdmin):
+    """The audit log, read-only, and only for the audit administrator (等保
+    8.1.4.2 separated duties): not for a superuser or any other administrator."""
+
+    def has_module_permission(self, request: HttpRequest) -> bool:
+        return staff_scope(request.user).can_view_audit_log
+
+    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return staff_scope(request.user).can_view_audit_log
 
 
 @admin.register(get_user_model())

@@ -130,7 +130,8 @@ def test_admin_adds_a_zone_division_audited(admin_client):
 @pytest.mark.parametrize(
     "url",
     [
-        "/admin/core/auditevent/",
+        # /admin/core/auditevent/ is for the audit administrator only (identity
+        # admin; identity/tests/test_security_review_admin.py)
         "/admin/core/division/",
         "/admin/core/organisation/",
         "/admin/core/calendarday/",

@@ -156,3 +156,29 @@ def test_only_the_audit_administrator_reads_the_audit_log(client, bureau, role):
     assert client.get("/staff/admin/audit/").status_code in {403, 404}
     api = client.get("/api/v1/identity/admin/audit")
     assert api.status_code == 403
+
+
+def test_only_the_audit_administrator_reads_the_audit_log_in_the_admin(
+    root_client, client, bureau
+):
+    # the superuser (break-glass) does not read the audit log
+    assert root_client.get("/admin/core/auditevent/").status_code == 403
+    assert "auditevent" not in root_client.get("/admin/").content.decode()
+    # nor does another administrator with the admin site's staff flag
+    sysadmin = staff_user("sysadmin_staff", (bureau, StaffRole.SYSTEM_ADMIN))
+    sysadmin.is_staff = True
+    sysadmin.save()
+    client.force_login(sysadmin)
+    assert client.get("/admin/core/auditevent/").status_code == 403
+    # the audit administrator does, read-only
+    auditor = staff_user("auditor4", (bureau, StaffRole.AUDIT_ADMIN))
+    auditor.is_staff = True
+    auditor.save()
+    client.force_login(auditor)
+    assert client.get("/admin/core/auditevent/").status_code == 200
+    event = AuditEvent.objects.first()
+    change = client.post(f"/admin/core/auditevent/{event.pk}/change/", {"event": "x"})
+    assert change.status_code == 403
+    deleted = client.post(f"/admin/core/auditevent/{event.pk}/delete/", {"post": "yes"})
+    assert deleted.status_code == 403
+    assert AuditEvent.objects.filter(pk=event.pk, event=event.event).exists()
