@@ -108,5 +108,15 @@ def pydantic_reason(item: dict[str, Any]) -> str:
         "list_type": _("应为列表。"),
         "string_type": _("应为文本。"),
         "model_type": _("格式不正确。"),
+        "datetime_parsing": _("应为日期时间，如 2026-01-31T08:00:00+08:00。"),
+        "datetime_from_date_parsing": _("应为日期时间，如 2026-01-31T08:00:00+08:00。"),
+        "datetime_type": _("应为日期时间，如 2026-01-31T08:00:00+08:00。"),
     }
+    if kind in CUSTOM_ERROR_TYPES and item.get("msg"):
+        return str(item["msg"])  # our own validators' messages are Chinese already
     return messages.get(kind, _("取值无效。"))
+
+
+# Error types raised by the platform's own validators (PydanticCustomError), whose
+# message already says what is wrong.
+CUSTOM_ERROR_TYPES = {"control_characters", "datetime_range", "too_deep"}

@@ -4,6 +4,7 @@ reject valid codes (standards §6). Each ``is_valid_*`` returns a bool; each
 
 import datetime
 import re
+import unicodedata
 
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
@@ -13,8 +14,17 @@ USCC_WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)
 ORG_CODE_WEIGHTS = (3, 7, 9, 10, 5, 8, 4, 2)
 ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 ID_CHECK = "10X98765432"
-_USCC_RE = re.compile(r"^[0-9A-HJ-NPQRTUWXY]{2}\d{6}[0-9A-HJ-NPQRTUWXY]{10}$")
-_ID_RE = re.compile(r"^\d{17}[\dX]$")
+# ASCII only, to the very end: Python's \d also matches full-width and other digits,
+# and $ matches before a final newline.
+_USCC_RE = re.compile(r"^[0-9A-HJ-NPQRTUWXY]{2}[0-9]{6}[0-9A-HJ-NPQRTUWXY]{10}\Z")
+_ID_RE = re.compile(r"^[0-9]{17}[0-9X]\Z")
+
+
+def normalise_code(value: str | None) -> str:
+    """A typed identifier (ID number, credit code) as stored: compatibility forms
+    folded (full-width ``２１０１…`` becomes ``2101…``), trimmed, upper case (a
+    lowercase check character ``x`` is ``X``). Validate the result."""
+    return unicodedata.normalize("NFKC", value or "").strip().upper()
 
 
 def uscc_check_character(first17: str) -> str:

@@ -41,7 +41,7 @@ class SmsCodeOut(Schema):
 
 @router.post(
     "/sms-codes",
-    response={202: SmsCodeOut, 422: ErrorOut, 429: ErrorOut},
+    response={202: SmsCodeOut, 400: ErrorOut, 422: ErrorOut, 429: ErrorOut},
     auth=None,
     summary="发送短信验证码",
     description=(

@@ -17,6 +17,7 @@ from ninja import Field, Path, Query, Router, Schema, Status
 from ninja.security import SessionAuth
 
 from zhengwu.core.models import AuditEvent, Division
+from zhengwu.core.schemas import CleanText, Instant
 
 from . import staff
 from .errors import IdentityError
@@ -73,24 +74,24 @@ class StaffPageOut(Schema):
 
 
 class StaffFiltersIn(Schema):
-    q: str = Field("", max_length=50)
+    q: CleanText = Field("", max_length=50)
     organisation: int | None = Field(None, ge=1, le=MAX_ID)
-    role: str = Field("", max_length=40)
-    after: str = Field("", max_length=150)
+    role: CleanText = Field("", max_length=40)
+    after: CleanText = Field("", max_length=150)
     limit: int = Field(50, ge=1, le=PAGE_LIMIT)
 
 
 class RoleIn(Schema):
     organisation_id: int = Field(ge=1, le=MAX_ID)
-    role: str = Field(max_length=40)
+    role: CleanText = Field(max_length=40)
     scope_division: str | None = Field(None, pattern=r"^[0-9]{6}$")
 
 
 class StaffCreateIn(Schema):
-    username: str = Field(max_length=30)
-    full_name: str = Field(max_length=50)
+    username: CleanText = Field(max_length=30)
+    full_name: CleanText = Field(max_length=50)
     roles: list[RoleIn] = Field(min_length=1, max_length=20)
-    expires_at: datetime.datetime | None = None
+    expires_at: Instant | None = None
 
 
 class StaffCreatedOut(Schema):
@@ -119,12 +120,12 @@ class AuditPageOut(Schema):
 
 
 class AuditFiltersIn(Schema):
-    since: datetime.datetime | None = None
-    until: datetime.datetime | None = None
-    actor: str = Field("", max_length=150)
-    event: str = Field("", max_length=80)
-    target: str = Field("", max_length=80)
-    outcome: str = Field("", max_length=20)
+    since: Instant | None = None
+    until: Instant | None = None
+    actor: CleanText = Field("", max_length=150)
+    event: CleanText = Field("", max_length=80)
+    target: CleanText = Field("", max_length=80)
+    outcome: CleanText = Field("", max_length=20)
     before: int | None = Field(None, ge=1, le=MAX_ID)
     limit: int = Field(50, ge=1, le=PAGE_LIMIT)
 

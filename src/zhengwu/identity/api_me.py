@@ -7,17 +7,18 @@ not theirs does not exist (404). Authentication: an OIDC access token with the
 ``api`` scope, or the page session with CSRF checked on unsafe methods."""
 
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
 from django.core.paginator import Paginator
 from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from ninja import Field, Query, Router, Schema, Status
+from ninja import Field, Path, Query, Router, Schema, Status
 from ninja.security import SessionAuth
 
 from zhengwu.core.crypto import mask_name
+from zhengwu.core.schemas import MAX_KEY, CleanText, Instant
 
 from . import acting, authorisations, entities, persons
 from .errors import IdentityError
@@ -68,12 +69,14 @@ class AuthorisationsOut(Schema):
 
 
 class AuthorisationIn(Schema):
-    agent_name: str = Field(max_length=50)
-    agent_id_number: str = Field(max_length=18)
-    item_codes: list[str] = Field(default_factory=list, max_length=200)
+    agent_name: CleanText = Field(max_length=50)
+    agent_id_number: CleanText = Field(max_length=18)
+    item_codes: list[Annotated[CleanText, Field(max_length=40)]] = Field(
+        default_factory=list, max_length=200
+    )
     all_items: bool = False
-    valid_from: datetime | None = None
-    valid_until: datetime
+    valid_from: Instant | None = None
+    valid_until: Instant
 
 
 class ActionOut(Schema):
@@ -105,12 +108,12 @@ class EntityOut(Schema):
 
 
 class EntityIn(Schema):
-    credit_code: str = Field(max_length=18)
+    credit_code: CleanText = Field(max_length=18)
 
 
 class ActingIn(Schema):
     authorisation_id: int | None = Field(
-        None, description="开始代办的授权；为空表示结束代办"
+        None, ge=1, le=MAX_KEY, description="开始代办的授权；为空表示结束代办"
     )
 
 
@@ -122,7 +125,15 @@ class ActingOut(Schema):
     basis_id: int | None = None
 
 
-ERRORS = {400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut}
+ERRORS = {
+    400: ErrorOut,
+    401: ErrorOut,
+    403: ErrorOut,
+    404: ErrorOut,
+    409: ErrorOut,
+    422: ErrorOut,
+}
+Id = Annotated[int, Path(ge=1, le=MAX_KEY)]
 
 
 # --- presenting --------------------------------------------------------------------
@@ -230,7 +241,7 @@ def create_authorisation(request: HttpRequest, payload: AuthorisationIn) -> Any:
     auth=me_auth,
     summary="Revoke an authorisation I gave (or my entity gave); effective at once",
 )
-def revoke_authorisation(request: HttpRequest, authorisation_id: int) -> dict[str, Any]:
+def revoke_authorisation(request: HttpRequest, authorisation_id: Id) -> dict[str, Any]:
     revoked = authorisations.authorisation_revoke(
         authorisation_id=authorisation_id, acting_user=request.auth
     )
@@ -293,7 +304,7 @@ def register_entity(request: HttpRequest, payload: EntityIn) -> Any:
     auth=me_auth,
     summary="The clerks of an entity I represent",
 )
-def list_clerks(request: HttpRequest, entity_id: int) -> list[dict[str, Any]]:
+def list_clerks(request: HttpRequest, entity_id: Id) -> list[dict[str, Any]]:
     entity = entities.represented_entity(request.auth, entity_id)
     now = timezone.now()
     return [
@@ -308,7 +319,7 @@ def list_clerks(request: HttpRequest, entity_id: int) -> list[dict[str, Any]]:
     auth=me_auth,
     summary="Authorise a clerk (经办人) of an entity I represent",
 )
-def create_clerk(request: HttpRequest, entity_id: int, payload: AuthorisationIn) -> Any:
+def create_clerk(request: HttpRequest, entity_id: Id, payload: AuthorisationIn) -> Any:
     created = entities.clerk_authorise(
         entity_id=entity_id,
         acting_user=request.auth,

@@ -32,7 +32,7 @@ from .persons import (
 )
 from .registry import normalise_name
 
-ITEM_CODE_RE = re.compile(r"^\d{12}$")
+ITEM_CODE_RE = re.compile(r"^[0-9]{12}\Z")
 MAX_ITEMS = 200
 
 

@@ -7,7 +7,7 @@ from django import forms
 from django.contrib.auth import password_validation
 from django.utils.translation import gettext_lazy as _
 
-from zhengwu.core.validators import is_valid_id_number
+from zhengwu.core.validators import is_valid_id_number, normalise_code
 
 from .otp import MOBILE_RE
 
@@ -158,7 +158,7 @@ class RegistrationForm(forms.Form):
         return self.cleaned_data["name"].strip()
 
     def clean_id_number(self) -> str:
-        value = self.cleaned_data["id_number"].strip().upper()
+        value = normalise_code(self.cleaned_data["id_number"])
         if not is_valid_id_number(value):
             raise forms.ValidationError(_("公民身份号码不正确，请核对。"))
         return value

@@ -8,6 +8,7 @@ the same hashing work, so nobody learns whether an account exists."""
 
 import datetime
 import re
+import unicodedata
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -43,9 +44,12 @@ def generic_error() -> IdentityError:
 
 
 def normalise(login_name: str) -> str:
-    """Trimmed; an ID number with its check character upper-cased, as persons
-    stores it (``…123x`` and ``…123X`` are the same number and the same account)."""
-    name = login_name.strip()
+    """Trimmed, compatibility forms folded; an ID number with its check character
+    upper-cased, as persons stores it (``…123x``, ``…123X`` and full-width
+    ``２１０…`` are the same number and the same account)."""
+    # NFKC as Django normalises usernames: full-width digits typed with a Chinese
+    # input method name the same account as ASCII ones.
+    name = unicodedata.normalize("NFKC", login_name).strip()
     return name.upper() if ID_NUMBER_RE.match(name) else name
 
 

@@ -23,6 +23,7 @@ Decisions:
 from __future__ import annotations
 
 import hashlib
+import json
 import secrets
 from dataclasses import dataclass
 from typing import Any
@@ -36,6 +37,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from jwcrypto import jws
 from oauth2_provider.models import (
     AccessToken,
     Application,
@@ -247,6 +249,10 @@ class ZhengwuOAuth2Validator(OAuth2Validator):
     # -- clients --
 
     def _load_application(self, client_id: str, request: Any) -> Application | None:
+        if not isinstance(client_id, str) or "\x00" in client_id:
+            # (from Basic credentials, percent-decoded: PostgreSQL refuses NUL)
+            request.client = None
+            return None
         client = super()._load_application(client_id, request)
         if client is not None and not client_is_active(client):
             request.client = None
@@ -327,6 +333,40 @@ class ZhengwuOAuth2Validator(OAuth2Validator):
             request.oauth2_error = {"error": "invalid_token"}
             return False
         return True
+
+    # -- malformed input: a refusal, never an exception --
+
+    def _authenticate_basic_auth(self, request: Any) -> bool:
+        """DOT decodes the credentials with ``base64.b64decode(str)``, which raises
+        ValueError on non-ASCII text instead of refusing the client."""
+        try:
+            return super()._authenticate_basic_auth(request)
+        except ValueError:
+            return False
+
+    def _get_key_for_token(self, token: str) -> Any:
+        """The key of the client an ID token names (``aud``), or None for anything
+        that is not a well-formed token of ours: DOT lets a payload that is not
+        UTF-8 JSON object escape as an exception (a 500 on the logout endpoint)."""
+        from jwcrypto.jws import InvalidJWSObject
+
+        try:
+            unverified = jws.JWS()
+            unverified.deserialize(token)
+            claims = json.loads(unverified.objects["payload"].decode("utf-8"))
+        except InvalidJWSObject:
+            raise
+        except (ValueError, TypeError, KeyError, AttributeError) as error:
+            raise InvalidJWSObject("malformed token") from error
+        audience = claims.get("aud") if isinstance(claims, dict) else None
+        if isinstance(audience, str):
+            audience = [audience]
+        if not isinstance(audience, list) or not all(
+            isinstance(a, str) and "\x00" not in a and len(a) <= 100 for a in audience
+        ):
+            return None
+        application = self._get_client_by_audience(audience)
+        return application.jwk_key if application else None
 
     # -- claims --
 

@@ -86,6 +86,8 @@ def _client_ids(request: HttpRequest) -> tuple[str | None, bool]:
 
 
 def registered_origins(client_id: str, *, logout: bool) -> list[str]:
+    if "\x00" in client_id or len(client_id) > 100:  # no such client (PostgreSQL
+        return []  # refuses NUL in a query: it would be a 500 on any page)
     application = (
         Application.objects.select_related("policy").filter(client_id=client_id).first()
     )

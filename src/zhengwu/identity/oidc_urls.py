@@ -8,21 +8,35 @@ from django.urls import path, re_path
 
 from oauth2_provider import views
 
-from .views.sso import SsoLogoutView
+from .views.sso import SsoAuthorizationView, SsoLogoutView, refuse_malformed
 
 app_name = "oauth2_provider"
 
 urlpatterns = [
-    path("authorize/", views.AuthorizationView.as_view(), name="authorize"),
-    path("token/", views.TokenView.as_view(), name="token"),
-    path("revoke_token/", views.RevokeTokenView.as_view(), name="revoke-token"),
+    path(
+        "authorize/",
+        refuse_malformed(SsoAuthorizationView.as_view()),
+        name="authorize",
+    ),
+    path("token/", refuse_malformed(views.TokenView.as_view()), name="token"),
+    path(
+        "revoke_token/",
+        refuse_malformed(views.RevokeTokenView.as_view()),
+        name="revoke-token",
+    ),
     re_path(
         r"^\.well-known/openid-configuration/?$",
-        views.ConnectDiscoveryInfoView.as_view(),
+        refuse_malformed(views.ConnectDiscoveryInfoView.as_view()),
         name="oidc-connect-discovery-info",
     ),
-    path(".well-known/jwks.json", views.JwksInfoView.as_view(), name="jwks-info"),
-    path("userinfo/", views.UserInfoView.as_view(), name="user-info"),
+    path(
+        ".well-known/jwks.json",
+        refuse_malformed(views.JwksInfoView.as_view()),
+        name="jwks-info",
+    ),
+    path("userinfo/", refuse_malformed(views.UserInfoView.as_view()), name="user-info"),
     # Logging out from a department system ends the platform sessions everywhere.
-    path("logout/", SsoLogoutView.as_view(), name="rp-initiated-logout"),
+    path(
+        "logout/", refuse_malformed(SsoLogoutView.as_view()), name="rp-initiated-logout"
+    ),
 ]

@@ -19,7 +19,7 @@ from django.utils.translation import gettext as _
 
 from zhengwu.core import audit
 from zhengwu.core.crypto import blind_index, mask_id_number, mask_mobile, mask_name
-from zhengwu.core.validators import is_valid_id_number
+from zhengwu.core.validators import is_valid_id_number, normalise_code
 
 from . import accounts
 from .constants import AccountKind, AssuranceLevel, StaffRole
@@ -27,7 +27,7 @@ from .errors import IdentityError
 from .models import CounterVisit, Person, StaffMembership
 from .registry import Verdict, normalise_name, population_registry
 
-MOBILE_RE = re.compile(r"^1[3-9]\d{9}$")
+MOBILE_RE = re.compile(r"^1[3-9][0-9]{9}\Z")
 NAME_MAX_LENGTH = 50
 REVEALABLE_FIELDS = ("id_number", "mobile")
 
@@ -39,7 +39,7 @@ COUNTER_VISIT_DURATION = timedelta(hours=2)
 
 
 def normalise_id_number(value: str) -> str:
-    return (value or "").strip().upper()
+    return normalise_code(value)
 
 
 def normalise_mobile(value: str) -> str:
