@@ -4,7 +4,7 @@ import os
 import signal
 import subprocess
 import sys
-import time
+import threading
 from io import StringIO
 from pathlib import Path
 
@@ -65,21 +65,35 @@ def test_scheduler_stops_cleanly_on_sigterm(tmp_path):
         [*manage, "run_scheduler"],
         env=environ,
         stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
+        stderr=subprocess.STDOUT,  # structlog writes to stdout unless configured
         text=True,
     )
+    lines: list[str] = []
+    enqueued_twice = threading.Event()
+
+    def read_output() -> None:
+        for line in process.stdout:
+            lines.append(line)
+            if sum("scheduled_task_enqueued" in seen for seen in lines) >= 2:
+                enqueued_twice.set()
+
+    reader = threading.Thread(target=read_output, daemon=True)
+    reader.start()
     try:
-        time.sleep(3)
+        # wait for the scheduler to be running (its start-up time depends on the
+        # machine's load), not for a fixed time
+        assert enqueued_twice.wait(timeout=180), "".join(lines)
 
         # when
         process.send_signal(signal.SIGTERM)
-        out, err = process.communicate(timeout=20)
+        process.wait(timeout=180)
+        reader.join(timeout=10)
     finally:
         if process.poll() is None:
             process.kill()
 
     # then it stopped by itself, having enqueued the seal task more than once
-    log = out + err  # structlog writes to stdout unless configured otherwise
+    log = "".join(lines)
     assert process.returncode == 0, log
     assert "scheduler_stopped" in log
     assert log.count("scheduled_task_enqueued") >= 2

@@ -11,7 +11,7 @@ from types import FrameType
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
-from django.db import close_old_connections
+from django.db import close_old_connections, connections
 
 import structlog
 
@@ -65,6 +65,7 @@ class Command(BaseCommand):
                     due[index] = now + interval
             close_old_connections()
             stop.wait(max(0.0, min(due.values()) - time.monotonic()))
+        connections.close_all()
         logger.info("scheduler_stopped")
 
     def _enqueue(self, entry: Every) -> None:
