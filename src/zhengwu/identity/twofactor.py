@@ -6,9 +6,11 @@ accepted once: django-otp keeps the last time step used (``last_t``) and refuses
 code of that step or an earlier one, and it slows down repeated wrong codes."""
 
 import base64
+import math
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
+from django.utils import timezone
 from django.utils.safestring import SafeString, mark_safe
 
 import segno
@@ -51,6 +53,23 @@ def qr_svg(device: TOTPDevice) -> SafeString:
         scale=4, svgclass="qr-code", title="二维码"
     )
     return mark_safe(svg)  # noqa: S308 - segno's own markup, no user input inside
+
+
+def wait_seconds(device: TOTPDevice | None) -> int:
+    """How many seconds ``device`` still refuses every code, right or wrong, after
+    wrong ones (django-otp's back-off: 1 s after a wrong code, doubling with each
+    further one); 0 when it accepts codes. Only for someone past the password step:
+    it says that wrong codes were tried."""
+    if device is None:
+        return 0
+    allowed, details = device.verify_is_allowed()
+    if allowed:
+        return 0
+    locked_until = (details or {}).get("locked_until")
+    if locked_until is None:
+        return 1
+    remaining = (locked_until - timezone.now()).total_seconds()
+    return max(1, math.ceil(remaining))
 
 
 @transaction.atomic

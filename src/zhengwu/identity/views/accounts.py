@@ -4,7 +4,8 @@ A staff login has steps: the password (or SMS code) step only records a *pending
 login in the session; a forced password change (set by an administrator, or a staff
 password older than 90 days), then TOTP enrolment (first login) or a TOTP code,
 complete it with ``django.contrib.auth.login`` and ``django_otp.login``. Citizens
-skip the TOTP steps. A pending login lasts five minutes."""
+skip the TOTP steps. A pending login lasts five minutes from the password step (or
+the forced password change); looking at a step's page does not extend it."""
 
 import time
 from typing import Any
@@ -284,6 +285,11 @@ def login_verify_view(request: HttpRequest) -> HttpResponse:
         if login.is_locked(request, user, name):
             login.record_failure(request, user, name, reason="locked", method="totp")
             return _locked_out(request)
+        wait = twofactor.wait_seconds(twofactor.confirmed_device(user))
+        if wait:  # django-otp refuses every code for now: nothing is tried
+            _audit_throttled(user)
+            form.add_error("code", _wait_message(wait))
+            return _verify_page(request, form)
         device = twofactor.verify_code(user, form.cleaned_data["code"])
         if device is not None:
             return _complete(request, user, device=device)
@@ -291,7 +297,35 @@ def login_verify_view(request: HttpRequest) -> HttpResponse:
         if login.is_locked(request, user, name):
             return _locked_out(request)
         form.add_error("code", _("动态验证码不正确或已使用，请等待下一个验证码。"))
+    return _verify_page(request, form)
+
+
+def _verify_page(request: HttpRequest, form: CodeForm) -> HttpResponse:
     return render(request, "identity/accounts/login_verify.html", {"form": form})
+
+
+def _wait_message(seconds: int) -> str:
+    """After wrong codes django-otp refuses every code, even the right one, for a
+    while (1 s, doubling with each wrong code): say how long, rather than calling a
+    right code wrong. Shown only past the password step."""
+    return _("输入错误次数较多，请等待%(seconds)s秒后再输入动态验证码。") % {
+        "seconds": seconds
+    }
+
+
+def _audit_throttled(user: AbstractBaseUser) -> None:
+    """A code sent during django-otp's back-off: audited as a failed login, but not
+    counted towards the lock (no code was checked, so nothing was guessed)."""
+    audit.record(
+        acting_user=None,
+        event=login.LOGIN_FAILED,
+        outcome="failure",
+        data={
+            "login_name": login.masked_login_name(user.get_username()),
+            "reason": "throttled",
+            "method": "totp",
+        },
+    )
 
 
 def _locked_out(request: HttpRequest) -> HttpResponse:
@@ -309,7 +343,7 @@ def login_enrol_view(request: HttpRequest) -> HttpResponse:
     pending = _pending(request)
     if pending is None:
         return _pending_expired(request)
-    user, data = pending
+    user, _data = pending
     if accounts.password_change_reason(user) or not accounts.is_staff_user(user):
         return _next_step(request, user)
     if twofactor.has_confirmed_device(user):
@@ -321,11 +355,14 @@ def login_enrol_view(request: HttpRequest) -> HttpResponse:
         if login.is_locked(request, user, name):  # locked meanwhile: no completion
             login.record_failure(request, user, name, reason="locked", method="totp")
             return _locked_out(request)
-        if twofactor.confirm_enrolment(device, form.cleaned_data["code"]):
+        wait = twofactor.wait_seconds(device)
+        if wait:
+            _audit_throttled(user)
+            form.add_error("code", _wait_message(wait))
+        elif twofactor.confirm_enrolment(device, form.cleaned_data["code"]):
             return _complete(request, user, device=device)
-        form.add_error("code", _("动态验证码不正确，请核对手机时间后重试。"))
-    else:
-        _refresh_pending(request, data)  # scanning takes time
+        else:
+            form.add_error("code", _("动态验证码不正确，请核对手机时间后重试。"))
     return render(
         request,
         "identity/accounts/login_enrol.html",
