@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import datetime
 import json
+import re
 from collections.abc import Callable
 from functools import wraps
 from typing import Any
@@ -40,6 +41,7 @@ from zhengwu.identity.facade import StaffScope, staff_scope
 from zhengwu.identity.models import Account, StaffMembership
 
 PAGE_SIZE = 50
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
 class _PkConverter:
@@ -509,7 +511,8 @@ def staff_set_expiry(request: HttpRequest, scope: StaffScope, pk: int) -> HttpRe
 @require_GET
 @security_admin_required
 def security(request: HttpRequest, scope: StaffScope) -> HttpResponse:
-    query = (request.GET.get("q") or "").strip()[:50]
+    # A search text: control characters (NUL: a 500 on PostgreSQL) are dropped.
+    query = _CONTROL.sub("", request.GET.get("q") or "").strip()[:50]
     members: list = []
     if query:
         members = list(
