@@ -13,7 +13,7 @@ import contextlib
 import contextvars
 import ipaddress
 import json
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -29,6 +29,28 @@ from .middleware import current_request_context
 from .models import AuditChainHead, AuditEvent
 
 GENESIS_HASH = "0" * 64
+
+
+# --- event labels ------------------------------------------------------------------
+
+_EVENT_LABELS: dict[str, Any] = {}
+
+
+def register_event_labels(mapping: Mapping[str, Any]) -> None:
+    """Add the Chinese labels (usually ``gettext_lazy``) of an app's audit event
+    codes; each app calls this from its ``AppConfig.ready()`` for every code it
+    writes. The one registry the audit log pages and API read."""
+    _EVENT_LABELS.update(mapping)
+
+
+def event_label(code: str) -> str:
+    """The event's label for people; an unregistered code as itself."""
+    label = _EVENT_LABELS.get(code)
+    return str(label) if label is not None else code
+
+
+def registered_event_codes() -> frozenset[str]:
+    return frozenset(_EVENT_LABELS)
 
 
 def _sm3_hex(payload: bytes) -> str:

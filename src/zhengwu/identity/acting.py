@@ -159,14 +159,6 @@ def acting_stop(request: HttpRequest) -> bool:
 # --- what was done in someone's name ----------------------------------------
 
 
-EVENT_LABELS = {
-    "identity.acting_started": gettext_lazy("开始代办"),
-    "identity.acting_stopped": gettext_lazy("结束代办"),
-    "identity.counter_visit_started": gettext_lazy("窗口现场代办：开始"),
-    "identity.counter_visit_ended": gettext_lazy("窗口现场代办：结束"),
-    "identity.personal_data_viewed": gettext_lazy("查看完整身份信息"),
-    "identity.verified": gettext_lazy("身份核验"),
-}
 OUTCOME_LABELS = {
     "success": gettext_lazy("成功"),
     "denied": gettext_lazy("被拒绝"),
@@ -175,8 +167,9 @@ OUTCOME_LABELS = {
 
 
 def describe_event(event: str) -> str:
-    """The event in Chinese; unknown events of other apps by their code."""
-    return str(EVENT_LABELS.get(event, event))
+    """The event in Chinese (the apps' labels in ``core.audit``); an unlabelled
+    code as itself."""
+    return audit.event_label(event)
 
 
 def principal_labels(user: AbstractBaseUser) -> list[str]:

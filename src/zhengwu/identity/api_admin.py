@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 from ninja import Field, Path, Query, Router, Schema, Status
 from ninja.security import SessionAuth
 
+from zhengwu.core import audit
 from zhengwu.core.models import AuditEvent, Division
 from zhengwu.core.schemas import CleanText, Instant
 
@@ -107,6 +108,9 @@ class AuditEventOut(Schema):
     actor: str
     on_behalf_of: str
     event: str
+    event_label: str = Field(
+        description="The event as people read it (Chinese); the code when unlabelled."
+    )
     outcome: str
     target_type: str
     target_id: str
@@ -359,6 +363,7 @@ def list_audit(request: HttpRequest, filters: Query[AuditFiltersIn]) -> dict[str
                 "actor": e.actor_label,
                 "on_behalf_of": e.on_behalf_of,
                 "event": e.event,
+                "event_label": audit.event_label(e.event),
                 "outcome": e.outcome,
                 "target_type": e.target_type,
                 "target_id": e.target_id,

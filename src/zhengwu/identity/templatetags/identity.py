@@ -4,6 +4,7 @@ from django import template
 from django.shortcuts import resolve_url
 from django.utils.translation import gettext as _
 
+from zhengwu.core.audit import event_label
 from zhengwu.identity.accounts import is_staff_user
 from zhengwu.identity.staff import landing_url
 
@@ -30,3 +31,9 @@ def account_home(context: template.Context) -> dict[str, Any]:
             }
         request._zhengwu_account_home = cached
     return cached
+
+
+@register.filter(name="event_label")
+def event_label_filter(code: str) -> str:
+    """An audit event code as people read it (``identity.login`` → 登录)."""
+    return event_label(code)
