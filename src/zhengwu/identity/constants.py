@@ -57,6 +57,7 @@ class BasisKind(models.TextChoices):
 class OtpPurpose(models.TextChoices):
     LOGIN = "login", _("登录")
     REGISTER = "register", _("注册")
+    RESET = "reset", _("找回密码")
 
 
 class LockScope(models.TextChoices):
