@@ -177,3 +177,39 @@ class RegistrationForm(forms.Form):
             except forms.ValidationError as error:
                 self.add_error("password1", error)
         return data
+
+
+class PasswordResetForm(NewPasswordForm):
+    """找回密码: ID number and mobile (``action=send`` texts a code), then the code
+    and the new password twice."""
+
+    id_number = forms.CharField(
+        label=_("公民身份号码"),
+        max_length=18,
+        help_text=_("18位，最后一位可能是X。"),
+        widget=forms.TextInput(
+            attrs={"autocomplete": "off", "autocapitalize": "characters"}
+        ),
+    )
+    mobile = _mobile_field(help_text=_("注册时填写的手机号码。"))
+    code = _sms_code_field()
+    field_order = ["id_number", "mobile", "code", "new_password1", "new_password2"]
+
+    def clean_id_number(self) -> str:
+        value = normalise_code(self.cleaned_data["id_number"])
+        if not is_valid_id_number(value):
+            raise forms.ValidationError(_("公民身份号码不正确，请核对。"))
+        return value
+
+    def clean_mobile(self) -> str:
+        return clean_mobile_value(self.cleaned_data["mobile"])
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        one = data.get("new_password1")
+        if one and "new_password2" not in self.errors:
+            try:
+                password_validation.validate_password(one)
+            except forms.ValidationError as error:
+                self.add_error("new_password1", error)
+        return data

@@ -1,4 +1,4 @@
-"""SMS one-time codes for citizens' login and registration.
+"""SMS one-time codes for citizens' login, registration and password reset.
 
 A code is six digits, stored only as a keyed SM3 hash (``OneTimeCode``), valid for
 five minutes, usable once, and dead after five wrong attempts; only the newest code
@@ -37,6 +37,10 @@ TEMPLATES = {
     OtpPurpose.REGISTER: gettext_lazy(
         "【政务服务】您的注册验证码为%(code)s，%(minutes)s分钟内有效。"
         "请勿将验证码告诉他人。"
+    ),
+    OtpPurpose.RESET: gettext_lazy(
+        "【政务服务】您正在找回密码，验证码为%(code)s，%(minutes)s分钟内有效。"
+        "如非本人操作，请忽略本短信，切勿将验证码告诉他人。"
     ),
 }
 
@@ -91,11 +95,18 @@ def mobile_registered(mobile: str) -> bool:
 
 
 @transaction.atomic
-def send_code(*, mobile: str, purpose: OtpPurpose | str, source_ip: str | None) -> None:
+def send_code(
+    *,
+    mobile: str,
+    purpose: OtpPurpose | str,
+    source_ip: str | None,
+    deliver: bool | None = None,
+) -> None:
     """Record a new code for ``mobile`` and text it (login: only to a registered
-    mobile). Raises ``IdentityError`` for a malformed mobile or when a limit is
-    reached; otherwise the caller answers "if the number is registered, a code was
-    sent"."""
+    mobile; ``deliver`` decides instead when given, as the password reset does for
+    an ID number and mobile that belong together). Raises ``IdentityError`` for a
+    malformed mobile or when a limit is reached; otherwise the caller answers "if
+    the number is registered, a code was sent"."""
     purpose = OtpPurpose(purpose)
     mobile = validate_mobile(mobile)
     mobile_index = blind_index(mobile, purpose="mobile")
@@ -111,7 +122,8 @@ def send_code(*, mobile: str, purpose: OtpPurpose | str, source_ip: str | None) 
         expires_at=now + datetime.timedelta(minutes=minutes),
         source_ip=source_ip,
     )
-    deliver = purpose != OtpPurpose.LOGIN or mobile_registered(mobile)
+    if deliver is None:
+        deliver = purpose != OtpPurpose.LOGIN or mobile_registered(mobile)
     if deliver:
         send_sms(
             mobile=mobile,

@@ -32,7 +32,8 @@ import django_otp
 from zhengwu.core import audit
 from zhengwu.core.middleware import client_ip
 from zhengwu.core.models import SmsMessage
-from zhengwu.identity import accounts, login, otp, persons, twofactor
+from zhengwu.core.validators import is_valid_id_number, normalise_code
+from zhengwu.identity import accounts, login, otp, persons, reset, twofactor
 from zhengwu.identity.constants import OtpPurpose
 from zhengwu.identity.errors import IdentityError
 from zhengwu.identity.forms_accounts import (
@@ -40,6 +41,7 @@ from zhengwu.identity.forms_accounts import (
     LoginForm,
     NewPasswordForm,
     PasswordChangeForm,
+    PasswordResetForm,
     RegistrationForm,
     SmsLoginForm,
 )
@@ -470,6 +472,77 @@ def _register(request: HttpRequest, form: RegistrationForm) -> Any:
         return None
 
 
+# --- password reset (citizens) -----------------------------------------------------
+
+RESET_SENT_MESSAGE = (
+    "如公民身份号码与手机号码属于同一个已注册的个人账号，验证码已发送到该手机，"
+    "5分钟内有效。"
+)
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def password_reset_view(request: HttpRequest) -> HttpResponse:
+    """找回密码: ID number and registered mobile, an SMS code, a new password. The
+    answers are the same whether or not the pair is an account (see ``reset``)."""
+    form = PasswordResetForm(request.POST or None)
+    sent, send_errors, id_errors = False, [], []
+    if request.method == "POST" and request.POST.get("action") == "send":
+        kept = {key: request.POST.get(key, "")[:50] for key in ("id_number", "mobile")}
+        form = PasswordResetForm(initial=kept)
+        id_number = normalise_code(kept["id_number"])
+        if not is_valid_id_number(id_number):
+            id_errors = [_("公民身份号码不正确，请核对。")]
+        else:
+            try:
+                reset.send_reset_code(
+                    id_number=id_number,
+                    mobile=kept["mobile"],
+                    source_ip=client_ip(request),
+                )
+            except IdentityError as refused:
+                send_errors = refused.fields.get("mobile", [refused.message])
+            else:
+                sent = True
+    elif request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        if not data.get("code"):
+            form.add_error("code", _("请输入短信验证码。"))
+        else:
+            try:
+                user = reset.reset_password(
+                    id_number=data["id_number"],
+                    mobile=data["mobile"],
+                    code=data["code"],
+                    new_password=data["new_password1"],
+                )
+            except IdentityError as refused:
+                for reason in refused.fields.get("password", [refused.message]):
+                    form.add_error("new_password1", reason)
+            else:
+                if user is not None:
+                    if request.user.is_authenticated:
+                        auth_logout(request)  # its session is already ended
+                    messages.success(
+                        request,
+                        _("密码已重置，所有设备上的登录均已退出，请使用新密码登录。"),
+                    )
+                    return redirect("identity:login")
+                form.add_error("code", _("短信验证码不正确或已失效。"))
+    return render(
+        request,
+        "identity/accounts/password_reset.html",
+        {
+            "form": form,
+            "sent": sent,
+            "sent_message": _(RESET_SENT_MESSAGE),
+            "send_errors": send_errors,
+            "id_errors": id_errors,
+            "outbox_visible": outbox_visible(),
+        },
+    )
+
+
 # --- signed in: password and second factor ----------------------------------------
 
 
@@ -555,6 +628,7 @@ urlpatterns = [
     path("logout/", logout_view, name="logout"),
     path("register/", register_view, name="register"),
     path("password/", password_change_view, name="password_change"),
+    path("password/reset/", password_reset_view, name="password_reset"),
     path("two-factor/", factor_view, name="factor"),
     path("dev-sms-outbox/", sms_outbox_view, name="sms_outbox"),
 ]
