@@ -16,9 +16,9 @@ from zhengwu.core import audit
 from zhengwu.core.errors import validation_fields
 from zhengwu.core.models import Division, Organisation
 
-from .constants import ADMIN_ROLES, StaffRole
+from .constants import ADMIN_ROLES, AccountKind, StaffRole
 from .errors import IdentityError
-from .models import StaffMembership
+from .models import Account, StaffMembership
 
 ROLE_CONFLICT = "identity.role_conflict"
 MEMBERSHIP_INVALID = "identity.membership_invalid"
@@ -93,6 +93,9 @@ def membership_grant(
         raise IdentityError(
             ROLE_CONFLICT, problem, fields={"role": [problem]}, status=409
         )
+    # Once staff, always staff: the account keeps its second factor and staff
+    # password rules even if every role is later revoked.
+    Account.objects.update_or_create(user=user, defaults={"kind": AccountKind.STAFF})
     membership = StaffMembership.objects.filter(
         user=user, organisation=organisation, role=role
     ).first()

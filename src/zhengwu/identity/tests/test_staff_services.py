@@ -343,3 +343,39 @@ def test_concurrent_grants_of_two_administrator_roles_cannot_both_pass():
         thread.join(timeout=30)
     assert sorted(outcomes.values()) == ["granted", "refused"]
     assert len(_roles(user)) == 1
+
+
+def test_staff_member_who_loses_every_role_still_needs_the_second_factor(
+    reference_data,
+):
+    # given a department editor created the way the catalogue demo creates staff
+    # (a plain user, no account row), whose only role is then revoked
+    from django.contrib.auth import get_user_model
+
+    from zhengwu.identity.accounts import is_staff_user
+    from zhengwu.identity.constants import AccountKind, StaffRole
+    from zhengwu.identity.models import Account
+    from zhengwu.identity.services import membership_grant, membership_revoke
+
+    from .staff_factories import organisation
+
+    user = get_user_model().objects.create_user(username="bianji", password="x")
+    office = organisation("某局")
+    membership_grant(
+        user=user,
+        organisation=office,
+        role=StaffRole.DEPARTMENT_EDITOR,
+        acting_user=None,
+    )
+
+    # when
+    membership_revoke(
+        user=user,
+        organisation=office,
+        role=StaffRole.DEPARTMENT_EDITOR,
+        acting_user=None,
+    )
+
+    # then the account is still a staff account (TOTP at login)
+    assert Account.objects.get(user=user).kind == AccountKind.STAFF
+    assert is_staff_user(user)
