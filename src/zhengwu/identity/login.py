@@ -4,7 +4,12 @@ A login name is a staff username, or a citizen's ID number or mobile (found thro
 the ``Person`` blind indexes). Five consecutive failures lock the account and,
 separately, the source address for fifteen minutes; a locked key refuses even the
 right password. Every refusal gives the same message, whatever was wrong, and costs
-the same hashing work, so nobody learns whether an account exists."""
+the same hashing work, so nobody learns whether an account exists.
+
+Account failures are consecutive (a completed login clears them); address failures
+count only within a window (``ZHENGWU_LOGIN_ADDRESS_WINDOW_MINUTES``, fifteen by
+default) from the first one, so typos spread over days never lock an office's NAT
+address."""
 
 import datetime
 import re
@@ -121,6 +126,12 @@ def is_locked(
     ) or _is_locked(LockScope.ADDRESS, address_key(request), now)
 
 
+def address_window() -> datetime.timedelta:
+    """How long an address's failures count (ZHENGWU_LOGIN_ADDRESS_WINDOW_MINUTES):
+    a failure after the window of the first one starts the count again."""
+    return datetime.timedelta(minutes=settings.ZHENGWU_LOGIN_ADDRESS_WINDOW_MINUTES)
+
+
 def _count_failure(scope: str, key: str, now: datetime.datetime) -> bool:
     """Add one failure to ``key``; lock it at the limit. True when this locked it."""
     lock, _created = LoginLock.objects.select_for_update().get_or_create(
@@ -130,6 +141,15 @@ def _count_failure(scope: str, key: str, now: datetime.datetime) -> bool:
         return False
     if lock.locked_until is not None:  # an expired lock: count afresh
         lock.failures, lock.locked_until, lock.first_failure_at = 0, None, None
+    if (
+        scope == LockScope.ADDRESS
+        and lock.first_failure_at is not None
+        and lock.first_failure_at <= now - address_window()
+    ):
+        # An address counts failures within a window only: an office behind one
+        # NAT must not collect its typos over days until everyone is locked out.
+        # Accounts count consecutive failures, cleared by a completed login.
+        lock.failures, lock.first_failure_at = 0, None
     lock.failures += 1
     lock.first_failure_at = lock.first_failure_at or now
     locked = lock.failures >= settings.ZHENGWU_LOGIN_MAX_FAILURES
