@@ -20,6 +20,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import make_password
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
+from django.db.models import Q
 from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -197,6 +198,26 @@ def record_failure(
                     "minutes": settings.ZHENGWU_LOGIN_LOCK_MINUTES,
                 },
             )
+
+
+def purge_locks() -> int:
+    """Delete lock rows that no longer matter: no lock in force and no failure
+    counted within the address window. Every unknown login name makes a row, so
+    without this the table only grows. Idempotent.
+
+    The row keeps only its first failure's time, so a row whose first failure is
+    older than the window goes even if later ones are recent. For an address that
+    is exact (its next failure would restart the count anyway). For an account it
+    ends a run of consecutive failures after between one window and one window
+    plus an hour (the purge runs hourly): fewer than the limit survive each purge,
+    which lets a guesser try less often than waiting out the lock itself would."""
+    now = timezone.now()
+    no_lock = Q(locked_until__isnull=True) | Q(locked_until__lte=now)
+    old = Q(first_failure_at__isnull=True) | Q(
+        first_failure_at__lte=now - address_window()
+    )
+    deleted, _ = LoginLock.objects.filter(no_lock & old).delete()
+    return deleted
 
 
 def reset_account_failures(user: AbstractBaseUser) -> None:

@@ -10,4 +10,5 @@ SCHEDULE = [
         lambda: settings.ZHENGWU_ACCOUNT_EXPIRY_SECONDS,
     ),
     Every("zhengwu.identity.tasks.purge_one_time_codes", 3600),
+    Every("zhengwu.identity.tasks.purge_login_locks", 3600),
 ]

@@ -2,7 +2,7 @@
 
 from django.tasks import task
 
-from . import accounts, otp
+from . import accounts, login, otp
 
 
 @task()
@@ -16,3 +16,10 @@ def expire_accounts() -> int:
 def purge_one_time_codes() -> int:
     """Delete SMS codes older than two days. Idempotent."""
     return otp.purge_codes()
+
+
+@task()
+def purge_login_locks() -> int:
+    """Delete login lock rows with no lock in force and no failure within the
+    address window (``login.purge_locks``). Idempotent."""
+    return login.purge_locks()

@@ -96,3 +96,49 @@ def test_the_window_setting_decides(client, office, settings, minutes):
     post_login(client, "clerk_4", "Wrong#Pass1")
     # then it still counts: the address is locked
     assert post_login(client, "clerk_5", PASSWORD).status_code == 401
+
+
+def test_purge_keeps_locks_in_force_and_recent_failures_only(client, office):
+    # given rows for many unknown names (each makes an account row), an address
+    # locked now, an address with a recent failure, and old, spent rows
+    now = timezone.now()
+    for n in range(5):
+        post_login(client, f"ghost_{n}", "Wrong#Pass1", ip="10.22.0.1")
+    post_login(client, "ghost_recent", "Wrong#Pass1", ip="10.22.0.2")
+    LoginLock.objects.filter(key="10.22.0.2").update(
+        first_failure_at=now - datetime.timedelta(minutes=5)
+    )
+    old = now - datetime.timedelta(hours=3)
+    LoginLock.objects.filter(scope=LockScope.ACCOUNT).update(first_failure_at=old)
+    LoginLock.objects.create(
+        scope=LockScope.ADDRESS,
+        key="10.22.0.3",
+        failures=5,
+        first_failure_at=old,
+        locked_until=now - datetime.timedelta(hours=2),
+    )
+    locked = LoginLock.objects.get(key="10.22.0.1")
+    assert locked.locked_until > now
+    LoginLock.objects.filter(pk=locked.pk).update(first_failure_at=old)
+    from zhengwu.identity.tasks import purge_login_locks
+
+    # when the hourly purge runs
+    deleted = purge_login_locks.call()
+    # then the spent rows are gone; the lock in force and the recent failure stay
+    assert deleted == 7  # six unknown names, one expired address lock
+    assert set(LoginLock.objects.values_list("key", flat=True)) == {
+        "10.22.0.1",
+        "10.22.0.2",
+    }
+    # and the locked address is still refused
+    assert post_login(client, "clerk_0", PASSWORD, ip="10.22.0.1").status_code == 401
+    # and a second run finds nothing (idempotent)
+    assert purge_login_locks.call() == 0
+    assert LoginLock.objects.count() == 2
+
+
+def test_purge_runs_hourly():
+    from zhengwu.core.schedule import build_schedule
+
+    entries = {entry.task_path: seconds for entry, seconds in build_schedule()}
+    assert entries["zhengwu.identity.tasks.purge_login_locks"] == 3600
