@@ -501,12 +501,12 @@ def _revoke(where: Q) -> int:
 
 
 def can_manage_clients(user: AbstractBaseUser | None) -> bool:
-    """The security administrator (and a superuser) registers SSO clients; the
-    system and audit administrators may not (separated duties)."""
+    """Only the security administrator registers, changes and disables SSO
+    clients: not the system or audit administrators, and not a superuser either
+    (separated duties, 等保 8.1.4.2; a superuser is a break-glass account and holds
+    none of the administrator roles)."""
     if user is None or not user.is_authenticated or not user.is_active:
         return False
-    if getattr(user, "is_superuser", False):
-        return True
     return StaffMembership.objects.filter(
         user=user, role=StaffRole.SECURITY_ADMIN
     ).exists()

@@ -22,7 +22,8 @@ from joserfc.jwk import KeySet
 
 from zhengwu.catalog.tests.factories import OrganisationFactory
 from zhengwu.core.crypto import blind_index
-from zhengwu.identity.models import Person
+from zhengwu.identity.constants import StaffRole
+from zhengwu.identity.models import Person, StaffMembership
 from zhengwu.identity.oidc import ClientInput, client_register, client_update
 
 from .person_factories import make_id_number, make_mobile
@@ -77,12 +78,21 @@ def make_person_user(username: str, name: str = "张三", *, level: int = 2):
     return user
 
 
-def superuser():
+def security_admin():
+    """The security administrator who registers the test clients (only that role
+    may: not a superuser)."""
     model = get_user_model()
-    user = model.objects.filter(username="oidc-root").first()
-    return user or model.objects.create_superuser(
-        username="oidc-root", password=secrets.token_urlsafe(16)
-    )
+    user = model.objects.filter(username="oidc-secadmin").first()
+    if user is None:
+        user = model.objects.create_user(
+            username="oidc-secadmin", password=secrets.token_urlsafe(16)
+        )
+        StaffMembership.objects.create(
+            user=user,
+            organisation=OrganisationFactory(),
+            role=StaffRole.SECURITY_ADMIN,
+        )
+    return user
 
 
 def register(
@@ -103,7 +113,7 @@ def register(
             allowed_scopes=list(scopes),
             trusted=trusted,
         ),
-        acting_user=superuser(),
+        acting_user=security_admin(),
     )
 
 
@@ -120,7 +130,7 @@ def withdraw_scopes(registered, *, keep):
             allowed_scopes=list(keep),
             trusted=policy.trusted,
         ),
-        acting_user=superuser(),
+        acting_user=security_admin(),
     )
 
 

@@ -1,4 +1,4 @@
-"""SSO client administration: only the security administrator (and a superuser)
+"""SSO client administration: only the security administrator (not a superuser)
 registers, changes and disables department systems; every change is audited; the
 client secret is shown once and stored hashed."""
 
@@ -46,7 +46,7 @@ def _form(organisation, **overrides):
         ("system_admin", False),
         ("audit_admin", False),
         ("security_admin", True),
-        ("superuser", True),
+        ("superuser", False),
     ],
 )
 def test_only_the_security_administrator_registers_clients(
@@ -220,3 +220,34 @@ def test_resetting_a_secret_shows_the_new_one_once_and_the_old_one_stops(
     assert secret not in client.get(URL).content.decode()
     event = AuditEvent.objects.get(event="identity.client_changed")
     assert event.data["changes"] == {"secret": "reset"}
+
+
+def test_a_superuser_cannot_administer_clients_and_nothing_changes(client, make_user):
+    # given a registered client and a superuser (break-glass, no administrator role)
+    registered = register("社保系统", "https://sb.example.gov.cn/callback")
+    application, policy = registered.application, registered.policy
+    before = (application.name, application.redirect_uris, application.client_secret)
+    audited = AuditEvent.objects.count()
+    client.force_login(make_user("root", superuser=True))
+    base = f"{URL}{policy.pk}/"
+    # when they open, edit, disable it and reset its secret
+    responses = [
+        client.get(URL),
+        client.get(base),
+        client.post(base, _form(policy.organisation, name="被改名的系统")),
+        client.post(f"{base}enabled/", {"enabled": "0"}),
+        client.post(f"{base}secret/"),
+        client.post(f"{URL}new/", _form(OrganisationFactory())),
+    ]
+    # then every request is refused and nothing changed
+    assert [r.status_code for r in responses] == [403] * 6
+    application.refresh_from_db()
+    policy.refresh_from_db()
+    assert (
+        application.name,
+        application.redirect_uris,
+        application.client_secret,
+    ) == before
+    assert policy.disabled_at is None
+    assert Application.objects.count() == ClientPolicy.objects.count() == 1
+    assert AuditEvent.objects.count() == audited

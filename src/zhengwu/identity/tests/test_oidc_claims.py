@@ -12,7 +12,7 @@ from zhengwu.identity.constants import AuthorisationKind, EntityKind, StaffRole
 from zhengwu.identity.models import Authorisation, LegalEntity, StaffMembership
 from zhengwu.identity.oidc import client_set_enabled, pairwise_subject, user_claims
 
-from .oidc_support import make_person_user, register, superuser, withdraw_scopes
+from .oidc_support import make_person_user, register, security_admin, withdraw_scopes
 from .person_factories import make_credit_code
 
 pytestmark = pytest.mark.django_db
@@ -73,7 +73,7 @@ def test_a_disabled_client_gets_no_personal_claims():
     user = make_person_user("disabled-client")
     registered = register("A", "https://a.example.gov.cn/cb", scopes=ALL)
     client_set_enabled(
-        policy_pk=registered.policy.pk, enabled=False, acting_user=superuser()
+        policy_pk=registered.policy.pk, enabled=False, acting_user=security_admin()
     )
     claims = user_claims(user, _reloaded(registered), ALL)
     assert not {"name", "phone_number", "zw_id_number", "zw_entities"} & set(claims)
@@ -110,7 +110,7 @@ def test_enterprise_scope_lists_represented_and_clerked_entities():
         all_items=True,
         valid_from=now - datetime.timedelta(days=1),
         valid_until=now + datetime.timedelta(days=30),
-        granted_by=superuser(),
+        granted_by=security_admin(),
     )
     expired_owner = LegalEntity.objects.create(
         credit_code=make_credit_code(),
@@ -125,7 +125,7 @@ def test_enterprise_scope_lists_represented_and_clerked_entities():
         all_items=True,
         valid_from=now - datetime.timedelta(days=30),
         valid_until=now - datetime.timedelta(days=1),
-        granted_by=superuser(),
+        granted_by=security_admin(),
     )
     app = register(
         "A", "https://a.example.gov.cn/cb", scopes=("enterprise",)

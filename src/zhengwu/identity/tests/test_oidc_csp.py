@@ -38,11 +38,11 @@ def test_other_pages_keep_form_action_self(client, next_url):
 def test_a_disabled_client_gets_no_exception(client):
     from zhengwu.identity.oidc import client_set_enabled
 
-    from .oidc_support import superuser
+    from .oidc_support import security_admin
 
     registered = register("A 系统", "https://rp-a.example.gov.cn/callback")
     client_set_enabled(
-        policy_pk=registered.policy.pk, enabled=False, acting_user=superuser()
+        policy_pk=registered.policy.pk, enabled=False, acting_user=security_admin()
     )
     next_url = f"/o/authorize/?client_id={registered.application.client_id}"
     assert _form_action(client.get(LOGIN, {"next": next_url})) == ["'self'"]

@@ -304,14 +304,16 @@ def test_refresh_tokens_rotate_and_an_old_one_is_refused(live_server, citizen):
 def test_a_disabled_client_gets_nothing_and_its_tokens_stop(live_server, citizen):
     from zhengwu.identity.oidc import client_set_enabled
 
-    from .oidc_support import superuser
+    from .oidc_support import security_admin
 
     a = register("A 系统", RP_A)
     rp = relying_party(live_server, a, RP_A)
     browser = browser_for(live_server, citizen)
     token = rp.login(browser)["token"]
     # when
-    client_set_enabled(policy_pk=a.policy.pk, enabled=False, acting_user=superuser())
+    client_set_enabled(
+        policy_pk=a.policy.pk, enabled=False, acting_user=security_admin()
+    )
     # then
     assert rp.userinfo(token["access_token"]).status_code == 401
     _oauth, url, _v, _n = rp.start()

@@ -16,7 +16,7 @@ from zhengwu.identity.constants import StaffRole
 from zhengwu.identity.models import StaffMembership
 from zhengwu.identity.oidc import client_set_enabled, revoke_user_tokens
 
-from .oidc_support import make_person_user, register, superuser, withdraw_scopes
+from .oidc_support import make_person_user, register, security_admin, withdraw_scopes
 
 API = "/api/v1/catalog/versions"
 
@@ -99,7 +99,7 @@ def test_an_unusable_token_is_401(client, editor, department_client, case):
         client_set_enabled(
             policy_pk=department_client.policy.pk,
             enabled=False,
-            acting_user=superuser(),
+            acting_user=security_admin(),
         )
     if case == "garbage":
         token = "not-a-token"
