@@ -1,5 +1,6 @@
 """The provider's endpoints under /o/ (namespace ``oauth2_provider``): only what the
-authorization code flow and OpenID Connect need. django-oauth-toolkit's own
+authorization code flow and OpenID Connect need, and token introspection (RFC 7662,
+views.introspect). django-oauth-toolkit's own
 application-management pages (where any signed-in user could register a client),
 its device flow and dynamic registration are not routed: department systems are
 registered by the security administrator at /staff/sso-clients/."""
@@ -8,6 +9,7 @@ from django.urls import path, re_path
 
 from oauth2_provider import views
 
+from .views.introspect import SsoIntrospectView
 from .views.sso import SsoAuthorizationView, SsoLogoutView, refuse_malformed
 
 app_name = "oauth2_provider"
@@ -23,6 +25,12 @@ urlpatterns = [
         "revoke_token/",
         refuse_malformed(views.RevokeTokenView.as_view()),
         name="revoke-token",
+    ),
+    # RFC 7662, for department systems acting as resource servers (views.introspect).
+    path(
+        "introspect/",
+        refuse_malformed(SsoIntrospectView.as_view()),
+        name="introspect",
     ),
     re_path(
         r"^\.well-known/openid-configuration/?$",

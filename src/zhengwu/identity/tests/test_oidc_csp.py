@@ -93,7 +93,6 @@ def test_consent_page_for_an_untrusted_client_is_chinese_and_may_post_back(
         "/o/authorized_tokens/",
         "/o/device/",
         "/o/register/",
-        "/o/introspect/",
     ],
 )
 def test_toolkit_pages_outside_the_code_flow_are_not_routed(client, make_user, path):
