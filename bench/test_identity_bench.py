@@ -222,3 +222,50 @@ def test_citizen_sms_code_login(benchmark, production_hashers):
 
     response = benchmark.pedantic(log_in, setup=fresh_citizen, rounds=100, iterations=1)
     assert response.status_code == 302 and response["Location"] == "/"
+
+
+# --- token introspection (RFC 7662) -------------------------------------------------
+
+
+def test_token_introspection(benchmark, setup):
+    """A resource server of the same organisation asks /o/introspect/ about an
+    access token (HTTP Basic client authentication, the pairwise sub computed):
+    the whole request through the test client, in-process."""
+    _user, registered, raw = setup
+    server = register(
+        "基准测试资源服务",
+        "https://bench-api.example.gov.cn/cb",
+        organisation=registered.policy.organisation,
+    )
+    pair = f"{server.application.client_id}:{server.client_secret}"
+    headers = {"Authorization": "Basic " + base64.b64encode(pair.encode()).decode()}
+    client = Client()
+
+    def introspect():
+        return client.post("/o/introspect/", {"token": raw}, headers=headers)
+
+    response = benchmark.pedantic(introspect, rounds=300, iterations=1, warmup_rounds=5)
+    assert response.status_code == 200
+    assert response.json()["active"] is True
+
+
+def test_token_introspection_production_hasher(benchmark, production_hashers, setup):
+    """The same with the resource server's secret hashed by production's hasher
+    (Argon2): django-oauth-toolkit checks the client secret on every request."""
+    _user, registered, raw = setup
+    server = register(
+        "基准测试资源服务（Argon2）",
+        "https://bench-api2.example.gov.cn/cb",
+        organisation=registered.policy.organisation,
+    )
+    assert server.application.client_secret.startswith("argon2")
+    pair = f"{server.application.client_id}:{server.client_secret}"
+    headers = {"Authorization": "Basic " + base64.b64encode(pair.encode()).decode()}
+    client = Client()
+
+    def introspect():
+        return client.post("/o/introspect/", {"token": raw}, headers=headers)
+
+    response = benchmark.pedantic(introspect, rounds=30, iterations=1, warmup_rounds=1)
+    assert response.status_code == 200
+    assert response.json()["active"] is True
