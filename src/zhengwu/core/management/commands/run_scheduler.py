@@ -5,8 +5,8 @@ on SIGINT or SIGTERM. ``--once`` enqueues every entry once and exits.
 """
 
 import signal
-import threading
 import time
+from collections.abc import Callable
 from types import FrameType
 from typing import Any
 
@@ -35,36 +35,45 @@ class Command(BaseCommand):
                 result = entry.task().enqueue()
                 self.stdout.write(f"enqueued {entry.task_path} ({result.id})")
             return
-        stop = threading.Event()
+        received: list[int] = []
 
         def request_stop(signum: int, frame: FrameType | None) -> None:
-            logger.info("scheduler_stopping", signal=signum)
-            stop.set()
+            # Only note the signal: a handler that logs or sets an Event takes a
+            # lock the interrupted loop may be holding (the log writer's, the
+            # Event's), and would deadlock the scheduler.
+            received.append(signum)
 
         previous = {
             signum: signal.signal(signum, request_stop)
             for signum in (signal.SIGINT, signal.SIGTERM)
         }
         try:
-            self._loop(schedule, stop)
+            self._loop(schedule, lambda: bool(received))
+            if received:
+                logger.info("scheduler_stopping", signal=received[0])
         finally:
             for signum, handler in previous.items():
                 signal.signal(signum, handler)
 
-    def _loop(self, schedule: list[tuple[Every, int]], stop: threading.Event) -> None:
+    def _loop(
+        self, schedule: list[tuple[Every, int]], stopping: Callable[[], bool]
+    ) -> None:
         logger.info(
             "scheduler_started",
             tasks={entry.task_path: interval for entry, interval in schedule},
         )
         due = dict.fromkeys(range(len(schedule)), time.monotonic())
-        while not stop.is_set():
+        while not stopping():
             now = time.monotonic()
             for index, (entry, interval) in enumerate(schedule):
                 if due[index] <= now:
                     self._enqueue(entry)
                     due[index] = now + interval
             close_old_connections()
-            stop.wait(max(0.0, min(due.values()) - time.monotonic()))
+            pause = max(0.0, min(due.values()) - time.monotonic())
+            while pause > 0 and not stopping():  # wake at least twice a second
+                time.sleep(min(pause, 0.5))
+                pause = max(0.0, min(due.values()) - time.monotonic())
         connections.close_all()
         logger.info("scheduler_stopped")
 
