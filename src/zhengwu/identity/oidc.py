@@ -51,9 +51,9 @@ from zhengwu.core import audit
 from zhengwu.core.crypto import keyed_sm3, mask_id_number, mask_mobile
 from zhengwu.core.models import AuditEvent, Organisation
 
-from .constants import AuthorisationKind, StaffRole
+from .constants import AuthorisationKind
 from .errors import IdentityError
-from .models import Authorisation, ClientPolicy, LegalEntity, Person, StaffMembership
+from .models import Authorisation, ClientPolicy, LegalEntity, Person
 
 NOT_ALLOWED = "identity.not_allowed"
 CLIENT_INVALID = "identity.client_invalid"
@@ -87,17 +87,22 @@ def client_is_active(application: Application | None) -> bool:
     return policy is not None and policy.disabled_at is None
 
 
-def effective_scopes(
-    application: Application | None, scopes: list[str] | set[str] | tuple[str, ...]
-) -> set[str]:
-    """The scopes of a grant that still hold now: those the client's *current* policy
-    allows, and none while the client is disabled or has no policy. A scope the
-    security administrator withdraws takes effect at once for the tokens already
-    issued, not when they expire."""
+def allowed_scopes(application: Application | None) -> set[str]:
+    """The scopes the client's *current* policy allows (with ``openid``); none while
+    the client is disabled or has no policy."""
     policy = client_policy(application)
     if policy is None or policy.disabled_at is not None:
         return set()
-    return set(scopes) & (set(policy.allowed_scopes) | {"openid"})
+    return set(policy.allowed_scopes) | {"openid"}
+
+
+def effective_scopes(
+    application: Application | None, scopes: list[str] | set[str] | tuple[str, ...]
+) -> set[str]:
+    """The scopes of a grant that still hold now (:func:`allowed_scopes`). A scope
+    the security administrator withdraws takes effect at once for the tokens already
+    issued, not when they expire."""
+    return set(scopes) & allowed_scopes(application)
 
 
 def pairwise_subject(sector_identifier: str, user_pk: int) -> str:
@@ -153,10 +158,10 @@ def _entities(user: AbstractBaseUser, person: Person | None) -> list[dict[str, s
 
 
 def _is_staff(user: AbstractBaseUser) -> bool:
-    return bool(
-        getattr(user, "is_superuser", False)
-        or StaffMembership.objects.filter(user=user).exists()
-    )
+    from .facade import staff_scope  # (facade imports tokens, which imports us)
+
+    scope = staff_scope(user)
+    return scope.is_superuser or scope.has_staff_role
 
 
 _NO_PERSON: Any = object()
@@ -238,14 +243,6 @@ class ZhengwuOAuth2Validator(OAuth2Validator):
     """django-oauth-toolkit's validator with the platform's client policies,
     pairwise subjects and claims by scope."""
 
-    oidc_claim_scope = {
-        **OAuth2Validator.oidc_claim_scope,
-        "acr": "openid",
-        "zw_assurance_level": "openid",
-        "zw_id_number": ID_NUMBER_SCOPE,
-        "zw_entities": "enterprise",
-    }
-
     # -- clients --
 
     def _load_application(self, client_id: str, request: Any) -> Application | None:
@@ -268,11 +265,8 @@ class ZhengwuOAuth2Validator(OAuth2Validator):
         *args: Any,
         **kwargs: Any,
     ) -> bool:
-        policy = client_policy(client)
-        if policy is None or policy.disabled_at is not None:
-            return False
-        allowed = set(policy.allowed_scopes) | {"openid"}
-        return set(scopes) <= (allowed & set(available_scopes()))
+        allowed = allowed_scopes(client)
+        return bool(allowed) and set(scopes) <= (allowed & set(available_scopes()))
 
     def validate_redirect_uri(
         self, client_id: str, redirect_uri: str, request: Any, *args: Any, **kwargs: Any
@@ -370,9 +364,6 @@ class ZhengwuOAuth2Validator(OAuth2Validator):
 
     # -- claims --
 
-    def get_additional_claims(self, request: Any) -> dict[str, Any]:
-        return user_claims(request.user, request.client, request.scopes)
-
     def get_discovery_claims(self, request: Any) -> list[str]:
         return sorted(
             {
@@ -389,8 +380,9 @@ class ZhengwuOAuth2Validator(OAuth2Validator):
         )
 
     def get_oidc_claims(self, token: Any, token_handler: Any, request: Any) -> dict:
-        """The claims of the ID token: the subject and the assurance level only."""
-        claims = user_claims(request.user, request.client, request.scopes)
+        """The claims of the ID token: the subject and the assurance level only
+        (those of ``openid`` alone: nothing else is looked up or decrypted)."""
+        claims = user_claims(request.user, request.client, ["openid"])
         return {k: v for k, v in claims.items() if k in ID_TOKEN_CLAIMS}
 
     def get_userinfo_claims(self, request: Any) -> dict[str, Any]:
@@ -505,11 +497,9 @@ def can_manage_clients(user: AbstractBaseUser | None) -> bool:
     clients: not the system or audit administrators, and not a superuser either
     (separated duties, 等保 8.1.4.2; a superuser is a break-glass account and holds
     none of the administrator roles)."""
-    if user is None or not user.is_authenticated or not user.is_active:
-        return False
-    return StaffMembership.objects.filter(
-        user=user, role=StaffRole.SECURITY_ADMIN
-    ).exists()
+    from .facade import staff_scope  # (facade imports tokens, which imports us)
+
+    return staff_scope(user).can_manage_security
 
 
 def require_client_manager(user: AbstractBaseUser | None) -> None:

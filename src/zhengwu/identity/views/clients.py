@@ -1,7 +1,7 @@
 """SSO client administration under /staff/sso-clients/ (接入系统管理): the security
-administrator (and a superuser) registers department systems, changes them and
-disables them. Everyone else signed in gets 403 — the system and audit
-administrators included (separated duties, 等保 8.1.4.2 d). The rules live in
+administrator alone registers department systems, changes them and disables them.
+Everyone else signed in gets 403 — the system and audit administrators and a
+superuser included (separated duties, 等保 8.1.4.2 d). The rules live in
 :mod:`zhengwu.identity.oidc`."""
 
 from __future__ import annotations
