@@ -39,3 +39,29 @@ def test_audit_administrator_link_opens_the_audit_log(client, reference_data):
     href = header_link(client).split('href="', 1)[1].split('"', 1)[0]
     assert href == reverse("identity:staff_audit")
     assert client.get(href).status_code == 200
+
+
+def identity_queries(client) -> list[str]:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client.get(reverse("portal:home"))  # warm anything cached across requests
+    with CaptureQueriesContext(connection) as captured:
+        client.get(reverse("portal:home"))
+    return [q["sql"] for q in captured.captured_queries if "identity_" in q["sql"]]
+
+
+def test_header_costs_anonymous_visitors_no_identity_query(client):
+    assert identity_queries(client) == []
+
+
+def test_header_reads_a_staff_members_roles_once(client):
+    client.force_login(make_counter_clerk())
+    queries = identity_queries(client)
+    assert len(queries) == 1, queries
+    assert "identity_staffmembership" in queries[0]
+
+
+def test_header_costs_a_citizen_at_most_two_identity_queries(client):
+    client.force_login(make_citizen().user)
+    assert len(identity_queries(client)) <= 2
