@@ -46,6 +46,7 @@ def send_reset_code(*, id_number: str, mobile: str, source_ip: str | None) -> No
     """Record a reset code for ``mobile`` and text it only when the pair is a
     citizen's account. Raises ``IdentityError`` (malformed mobile, SMS limits) the
     same way whatever the pair."""
+    mobile = otp.validate_mobile(mobile)  # as otp stores it: the lookup must match
     otp.send_code(
         mobile=mobile,
         purpose=OtpPurpose.RESET,
