@@ -71,13 +71,12 @@ def introspect(caller: Any, token_value: str) -> dict[str, Any]:
         token_policy is None
         or caller_policy is None
         or token_policy.organisation_id != caller_policy.organisation_id
-        or not oidc.client_is_active(application)
     ):
         return INACTIVE
     if token.user is not None and not token.user.is_active:
         return INACTIVE
     scopes = oidc.effective_scopes(application, token.scope.split())
-    if not scopes:
+    if not scopes:  # (also: its client disabled)
         return INACTIVE
     data: dict[str, Any] = {
         "active": True,
