@@ -90,13 +90,10 @@ def confirm_enrolment(device: TOTPDevice, code: str) -> bool:
     return True
 
 
-def verify_code(user: AbstractBaseUser, code: str) -> TOTPDevice | None:
-    """The confirmed device ``code`` is valid for now, or None (wrong, reused or
-    throttled)."""
-    device = confirmed_device(user)
-    if device is None:
-        return None
-    return device if device.verify_token(code.strip()) else None
+def verify_code(device: TOTPDevice, code: str) -> bool:
+    """Whether ``code`` is valid for the confirmed ``device`` now (False when wrong,
+    reused or throttled)."""
+    return bool(device.verify_token(code.strip()))
 
 
 @transaction.atomic

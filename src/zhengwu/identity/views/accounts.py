@@ -277,24 +277,18 @@ def login_verify_view(request: HttpRequest) -> HttpResponse:
     if pending is None:
         return _pending_expired(request)
     user, _data = pending
-    if accounts.password_change_reason(user) or not twofactor.has_confirmed_device(
-        user
-    ):
+    device = twofactor.confirmed_device(user)
+    if device is None or accounts.password_change_reason(user):
         return _next_step(request, user)
     form = CodeForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        name = user.get_username()
-        if login.is_locked(request, user, name):
-            login.record_failure(request, user, name, reason="locked", method="totp")
+        if _locked(request, user):
             return _locked_out(request)
-        wait = twofactor.wait_seconds(twofactor.confirmed_device(user))
-        if wait:  # django-otp refuses every code for now: nothing is tried
-            _audit_throttled(user)
-            form.add_error("code", _wait_message(wait))
+        if _throttled(user, device, form):
             return _verify_page(request, form)
-        device = twofactor.verify_code(user, form.cleaned_data["code"])
-        if device is not None:
+        if twofactor.verify_code(device, form.cleaned_data["code"]):
             return _complete(request, user, device=device)
+        name = user.get_username()
         login.record_failure(request, user, name, reason="wrong_totp", method="totp")
         if login.is_locked(request, user, name):
             return _locked_out(request)
@@ -315,9 +309,23 @@ def _wait_message(seconds: int) -> str:
     }
 
 
-def _audit_throttled(user: AbstractBaseUser) -> None:
-    """A code sent during django-otp's back-off: audited as a failed login, but not
-    counted towards the lock (no code was checked, so nothing was guessed)."""
+def _locked(request: HttpRequest, user: AbstractBaseUser) -> bool:
+    """Whether the account or address is locked; a code sent meanwhile is audited
+    as a refused login (not counted again)."""
+    name = user.get_username()
+    if not login.is_locked(request, user, name):
+        return False
+    login.record_failure(request, user, name, reason="locked", method="totp")
+    return True
+
+
+def _throttled(user: AbstractBaseUser, device: Any, form: CodeForm) -> bool:
+    """Whether django-otp refuses every code of ``device`` for now; then the form
+    says how long to wait and the attempt is audited, but not counted towards the
+    lock (no code was checked, so nothing was guessed)."""
+    wait = twofactor.wait_seconds(device)
+    if not wait:
+        return False
     audit.record(
         acting_user=None,
         event=login.LOGIN_FAILED,
@@ -328,6 +336,8 @@ def _audit_throttled(user: AbstractBaseUser) -> None:
             "method": "totp",
         },
     )
+    form.add_error("code", _wait_message(wait))
+    return True
 
 
 def _locked_out(request: HttpRequest) -> HttpResponse:
@@ -353,17 +363,11 @@ def login_enrol_view(request: HttpRequest) -> HttpResponse:
     device = twofactor.enrolment_device(user)
     form = CodeForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        name = user.get_username()
-        if login.is_locked(request, user, name):  # locked meanwhile: no completion
-            login.record_failure(request, user, name, reason="locked", method="totp")
+        if _locked(request, user):  # locked meanwhile: no completion
             return _locked_out(request)
-        wait = twofactor.wait_seconds(device)
-        if wait:
-            _audit_throttled(user)
-            form.add_error("code", _wait_message(wait))
-        elif twofactor.confirm_enrolment(device, form.cleaned_data["code"]):
-            return _complete(request, user, device=device)
-        else:
+        if not _throttled(user, device, form):
+            if twofactor.confirm_enrolment(device, form.cleaned_data["code"]):
+                return _complete(request, user, device=device)
             form.add_error("code", _("动态验证码不正确，请核对手机时间后重试。"))
     return render(
         request,
