@@ -348,6 +348,37 @@ def test_rp_initiated_logout_ends_the_platform_session_and_the_tokens(
     assert not again.headers["Location"].startswith(RP_A)  # to the login page
 
 
+def test_a_logout_with_the_id_token_alone_revokes_its_tokens_audited(
+    live_server, citizen
+):
+    # given: signed in to A; the logout request comes without the user's session
+    a = register("A 系统", RP_A, logout_uri="https://rp-a.example.gov.cn/bye")
+    rp = relying_party(live_server, a, RP_A)
+    browser = browser_for(live_server, citizen)
+    result = rp.login(browser)
+    # when
+    response = requests.get(
+        f"{live_server.url}/o/logout/",
+        params={
+            "id_token_hint": result["token"]["id_token"],
+            "post_logout_redirect_uri": "https://rp-a.example.gov.cn/bye",
+        },
+        allow_redirects=False,
+        timeout=10,
+    )
+    # then: the tokens are dead and that is on record; the session lives on
+    assert response.status_code == 302
+    assert rp.userinfo(result["token"]["access_token"]).status_code == 401
+    event = AuditEvent.objects.get(event="identity.logout")
+    assert event.actor is None
+    assert event.actor_label == f"client:{a.application.client_id}"
+    assert event.data["via"] == "id_token_hint"
+    assert event.data["user"] == citizen.get_username()
+    assert event.data["tokens"] >= 1
+    _oauth, url, _v, _n = rp.start()
+    assert browser.get(url, allow_redirects=False).headers["Location"].startswith(RP_A)
+
+
 def test_an_unregistered_post_logout_uri_is_refused(live_server, citizen):
     a = register("A 系统", RP_A, logout_uri="https://rp-a.example.gov.cn/bye")
     rp = relying_party(live_server, a, RP_A)

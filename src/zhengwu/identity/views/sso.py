@@ -1,7 +1,9 @@
 """The provider's logout endpoint (RP-initiated logout, /o/logout/): django-oauth-
 toolkit's view, except that logging out from a department system ends the user's
 platform sessions everywhere and revokes all their SSO tokens (audited by
-``accounts.logout_everywhere``), as the platform's own logout does."""
+``accounts.logout_everywhere``), as the platform's own logout does. An ID token
+alone (no session of its user) revokes that user's SSO tokens, also audited
+(``identity.logout`` with ``via: id_token_hint``)."""
 
 from __future__ import annotations
 
@@ -22,7 +24,8 @@ from oauth2_provider.views import AuthorizationView
 from oauth2_provider.views.oidc import RPInitiatedLogoutView
 from oauthlib.oauth2.rfc6749 import errors as oauth_errors
 
-from zhengwu.identity import accounts
+from zhengwu.core import audit
+from zhengwu.identity import accounts, oidc
 
 
 class SsoAuthorizationView(AuthorizationView):
@@ -72,6 +75,20 @@ class SsoLogoutView(RPInitiatedLogoutView):
         # token alone (the session already gone) revokes that user's tokens only.
         if user.is_authenticated and (token_user is None or token_user == user):
             accounts.logout_everywhere(user)
+        elif token_user is not None:
+            # (DOT would delete them itself, unaudited)
+            revoked = oidc.revoke_user_tokens(token_user)
+            audit.record(
+                acting_user=None,
+                actor_label=f"client:{application.client_id}" if application else "",
+                event="identity.logout",
+                data={
+                    "user": token_user.get_username(),
+                    "sessions": 0,
+                    "tokens": revoked,
+                    "via": "id_token_hint",
+                },
+            )
         return super().do_logout(
             application, post_logout_redirect_uri, state, token_user
         )
