@@ -256,11 +256,3 @@ def authenticate_password(
         return user
     record_failure(request, user, login_name, reason=reason)
     raise generic_error()
-
-
-def login_name_locked(
-    request: HttpRequest, user: AbstractBaseUser | None, login_name: str
-) -> bool:
-    """For other login methods (SMS code): whether the account or address is
-    locked."""
-    return is_locked(request, user, login_name)

@@ -35,19 +35,17 @@ class SessionPolicyMiddleware:
         from zhengwu.core import audit
         from zhengwu.core.middleware import client_ip
 
+        from . import sessions
+
+        # RequestContextMiddleware runs later, so the audit context has no address
+        # yet: pass it.
         audit.record(
             acting_user=user,  # type: ignore[arg-type]
             event="identity.session_expired",
             source_ip=client_ip(request),
-            data={"idle_minutes": sessions_idle_minutes(request)},
+            data={"idle_minutes": sessions.session_idle_seconds(request) // 60},
         )
         logout(request)
-
-
-def sessions_idle_minutes(request: HttpRequest) -> int:
-    from . import sessions
-
-    return sessions.session_idle_seconds(request) // 60
 
 
 class ActingMiddleware:

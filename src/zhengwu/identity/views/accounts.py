@@ -201,7 +201,7 @@ def login_sms_view(request: HttpRequest) -> HttpResponse:
         else:
             user = login.find_user(mobile)
             code = form.cleaned_data.get("code", "")
-            if login.login_name_locked(request, user, mobile):
+            if login.is_locked(request, user, mobile):
                 login.record_failure(
                     request, user, mobile, reason="locked", method="sms"
                 )
