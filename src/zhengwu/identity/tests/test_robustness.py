@@ -360,3 +360,21 @@ def test_security_page_search_still_finds_with_a_nul_inside(client_for):  # noqa
     )
     assert response.status_code == 200
     assert "clerk" in response.content.decode()
+
+
+@pytest.mark.parametrize("after", ["a\x00b", "\x00", "x" * 5000])
+def test_staff_list_page_cursor_never_sends_a_nul_to_the_database(client_for, after):  # noqa: F811
+    # the page's "after" cursor reached the query as sent (a 500 on PostgreSQL)
+    from django.db import connection
+
+    sent: list = []
+
+    def spy(execute, sql, params, many, context):
+        sent.extend(params or ())
+        return execute(sql, params, many, context)
+
+    admin = client_for("system_admin")
+    with connection.execute_wrapper(spy):
+        response = admin.get("/staff/admin/", {"after": after})
+    assert response.status_code == 200
+    assert not any(isinstance(p, str) and "\x00" in p for p in sent)

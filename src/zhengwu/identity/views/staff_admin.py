@@ -323,7 +323,8 @@ def staff_list(request: HttpRequest, scope: StaffScope) -> HttpResponse:
             queryset=StaffMembership.objects.select_related("organisation"),
         )
     )
-    after = request.GET.get("after", "")
+    # The cursor is a username; control characters (NUL: a 500 on PostgreSQL) dropped.
+    after = _CONTROL.sub("", request.GET.get("after", ""))[:150]
     if after:
         users = users.filter(username__gt=after)
     rows = list(users[: PAGE_SIZE + 1])
