@@ -25,7 +25,13 @@ from oauth2_provider.models import AccessToken
 
 from .oidc import API_SCOPE, effective_scopes
 
-__all__ = ["BearerTokenAuth", "bearer_auth", "bearer_token", "user_for_access_token"]
+__all__ = [
+    "BearerTokenAuth",
+    "bearer_auth",
+    "bearer_token",
+    "live_access_token",
+    "user_for_access_token",
+]
 
 
 def bearer_token(request: HttpRequest) -> str | None:
@@ -37,10 +43,11 @@ def bearer_token(request: HttpRequest) -> str | None:
     return token.strip() or ""
 
 
-def user_for_access_token(
-    token: str, *, scope: str = API_SCOPE
-) -> AbstractBaseUser | None:
-    """The active user a valid access token with ``scope`` was issued to, or None."""
+def live_access_token(token: str) -> AccessToken | None:
+    """The access token ``token`` names while it is still good: issued by this
+    provider to a client, not expired or revoked, its user (if any) active. The
+    caller then asks which of its scopes still hold (:func:`oidc.effective_scopes`:
+    none while its client is disabled). One query."""
     if not token or len(token) > 512:
         return None
     checksum = hashlib.sha256(token.encode()).hexdigest()
@@ -49,9 +56,21 @@ def user_for_access_token(
         .filter(token_checksum=checksum)
         .first()
     )
-    if access is None or access.user is None:
+    if access is None or access.application is None:
         return None
-    if access.expires <= timezone.now() or not access.user.is_active:
+    if access.expires <= timezone.now():
+        return None
+    if access.user is not None and not access.user.is_active:
+        return None
+    return access
+
+
+def user_for_access_token(
+    token: str, *, scope: str = API_SCOPE
+) -> AbstractBaseUser | None:
+    """The active user a valid access token with ``scope`` was issued to, or None."""
+    access = live_access_token(token)
+    if access is None or access.user is None:
         return None
     # the token's scope AND the client's current policy (a withdrawn scope or a
     # disabled client stops the tokens already issued at once)

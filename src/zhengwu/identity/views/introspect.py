@@ -23,7 +23,6 @@ django-oauth-toolkit's ``IntrospectTokenView``, except that:
 from __future__ import annotations
 
 import calendar
-import hashlib
 from typing import Any
 
 from django.http import HttpRequest, HttpResponse, JsonResponse
@@ -33,12 +32,12 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 
 from oauth2_provider.compat import login_not_required
-from oauth2_provider.models import AccessToken
 from oauth2_provider.oauth2_backends import get_oauthlib_core
 from oauth2_provider.views import IntrospectTokenView
 from oauthlib.common import Request as OauthlibRequest
 
 from zhengwu.identity import oidc
+from zhengwu.identity.tokens import live_access_token
 
 INACTIVE = {"active": False}
 
@@ -56,13 +55,8 @@ def authenticated_client(request: HttpRequest) -> Any:
 
 def introspect(caller: Any, token_value: str) -> dict[str, Any]:
     """The RFC 7662 answer for ``token_value`` asked by the client ``caller``."""
-    checksum = hashlib.sha256(token_value.encode("utf-8")).hexdigest()
-    token = (
-        AccessToken.objects.select_related("user", "application__policy")
-        .filter(token_checksum=checksum)
-        .first()
-    )
-    if token is None or token.application is None or token.is_expired():
+    token = live_access_token(token_value)
+    if token is None:  # unknown, expired, revoked, or its user inactive
         return INACTIVE
     application = token.application
     token_policy = oidc.client_policy(application)
@@ -72,8 +66,6 @@ def introspect(caller: Any, token_value: str) -> dict[str, Any]:
         or caller_policy is None
         or token_policy.organisation_id != caller_policy.organisation_id
     ):
-        return INACTIVE
-    if token.user is not None and not token.user.is_active:
         return INACTIVE
     scopes = oidc.effective_scopes(application, token.scope.split())
     if not scopes:  # (also: its client disabled)
