@@ -192,9 +192,7 @@ def user_claims(
         else:
             full = f"{getattr(user, 'last_name', '')}{getattr(user, 'first_name', '')}"
             claims["name"] = full or user.get_username()
-        claims["preferred_username"] = user.get_username() if person is None else ""
-        if not claims["preferred_username"]:
-            del claims["preferred_username"]
+            claims["preferred_username"] = user.get_username()
     if "phone" in granted and person is not None and person.mobile:
         claims["phone_number"] = person.mobile
         claims["phone_number_verified"] = person.assurance_level >= 2
@@ -213,7 +211,7 @@ def audit_release(
     claims: dict[str, Any],
     *,
     channel: str,
-    person: Person | None = _NO_PERSON,
+    person: Person | None,
 ) -> None:
     """Record which personal data left for which client (masked values only)."""
     released = [name for name in PERSONAL_DATA_CLAIMS if name in claims]
@@ -229,8 +227,6 @@ def audit_release(
         data["id_number"] = mask_id_number(claims["zw_id_number"])
     if "phone_number" in claims:
         data["mobile"] = mask_mobile(claims["phone_number"])
-    if person is _NO_PERSON:
-        person = _person(user)
     audit.record(
         acting_user=user,
         event="identity.personal_data_released",
