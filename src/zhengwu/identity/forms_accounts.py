@@ -71,6 +71,14 @@ def _sms_code_field() -> forms.CharField:
     )
 
 
+def clean_id_number_value(value: str) -> str:
+    """An ID number as stored (``normalise_code``), or ValidationError."""
+    number = normalise_code(value)
+    if not is_valid_id_number(number):
+        raise forms.ValidationError(_("公民身份号码不正确，请核对。"))
+    return number
+
+
 def clean_mobile_value(value: str) -> str:
     value = value.strip()
     if not MOBILE_RE.match(value):
@@ -158,10 +166,7 @@ class RegistrationForm(forms.Form):
         return self.cleaned_data["name"].strip()
 
     def clean_id_number(self) -> str:
-        value = normalise_code(self.cleaned_data["id_number"])
-        if not is_valid_id_number(value):
-            raise forms.ValidationError(_("公民身份号码不正确，请核对。"))
-        return value
+        return clean_id_number_value(self.cleaned_data["id_number"])
 
     def clean_mobile(self) -> str:
         return clean_mobile_value(self.cleaned_data["mobile"])
@@ -196,10 +201,7 @@ class PasswordResetForm(NewPasswordForm):
     field_order = ["id_number", "mobile", "code", "new_password1", "new_password2"]
 
     def clean_id_number(self) -> str:
-        value = normalise_code(self.cleaned_data["id_number"])
-        if not is_valid_id_number(value):
-            raise forms.ValidationError(_("公民身份号码不正确，请核对。"))
-        return value
+        return clean_id_number_value(self.cleaned_data["id_number"])
 
     def clean_mobile(self) -> str:
         return clean_mobile_value(self.cleaned_data["mobile"])

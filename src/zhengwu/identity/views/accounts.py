@@ -18,6 +18,7 @@ from django.contrib.auth import login as auth_login
 from django.contrib.auth import logout as auth_logout
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.models import AbstractBaseUser
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -32,7 +33,6 @@ import django_otp
 from zhengwu.core import audit
 from zhengwu.core.middleware import client_ip
 from zhengwu.core.models import SmsMessage
-from zhengwu.core.validators import is_valid_id_number, normalise_code
 from zhengwu.identity import accounts, login, otp, persons, reset, twofactor
 from zhengwu.identity.constants import OtpPurpose
 from zhengwu.identity.errors import IdentityError
@@ -44,6 +44,7 @@ from zhengwu.identity.forms_accounts import (
     PasswordResetForm,
     RegistrationForm,
     SmsLoginForm,
+    clean_id_number_value,
 )
 
 PENDING_KEY = "identity.pending_login"
@@ -494,9 +495,10 @@ def password_reset_view(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and request.POST.get("action") == "send":
         kept = {key: request.POST.get(key, "")[:50] for key in ("id_number", "mobile")}
         form = PasswordResetForm(initial=kept)
-        id_number = normalise_code(kept["id_number"])
-        if not is_valid_id_number(id_number):
-            id_errors = [_("公民身份号码不正确，请核对。")]
+        try:
+            id_number = clean_id_number_value(kept["id_number"])
+        except ValidationError as invalid:
+            id_errors = invalid.messages
         else:
             try:
                 reset.send_reset_code(
