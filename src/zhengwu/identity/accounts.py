@@ -106,10 +106,16 @@ def password_change_reason(user: AbstractBaseUser) -> str:
     """Why ``user`` must choose a new password before the login completes:
     ``"must_change"`` (set by an administrator), ``"expired"`` (a staff password
     older than 90 days), or ``""``."""
-    account = Account.objects.filter(user=user).first()
-    if account is not None and account.must_change_password:
+    account = (
+        Account.objects.filter(user=user)
+        .only("must_change_password", "password_changed_at")
+        .first()
+    )
+    if account is None:
+        return ""
+    if account.must_change_password:
         return "must_change"
-    if is_staff_user(user) and password_expired(user):
+    if password_expired(account.password_changed_at) and is_staff_user(user):
         return "expired"
     return ""
 

@@ -73,13 +73,10 @@ def is_recent_password(user: AbstractBaseUser, raw_password: str) -> bool:
 
 
 def password_expired(
-    user: AbstractBaseUser, *, now: datetime.datetime | None = None
+    changed_at: datetime.datetime | None, *, now: datetime.datetime | None = None
 ) -> bool:
-    """A staff password older than ``ZHENGWU_STAFF_PASSWORD_MAX_AGE_DAYS`` (90)."""
-    from .models import Account
-
-    account = Account.objects.filter(user=user).first()
-    changed_at = account.password_changed_at if account is not None else None
+    """Whether a password set at ``changed_at`` is older than
+    ``ZHENGWU_STAFF_PASSWORD_MAX_AGE_DAYS`` (90; applies to staff). Never set: no."""
     if changed_at is None:
         return False
     age = (now or timezone.now()) - changed_at
