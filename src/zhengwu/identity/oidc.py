@@ -49,6 +49,7 @@ from oauth2_provider.oauth2_validators import OAuth2Validator
 
 from zhengwu.core import audit
 from zhengwu.core.crypto import keyed_sm3, mask_id_number, mask_mobile
+from zhengwu.core.errors import validation_fields
 from zhengwu.core.models import AuditEvent, Organisation
 
 from .constants import AuthorisationKind
@@ -516,7 +517,12 @@ def validate_redirect_uris(raw: str, *, field: str, required: bool) -> list[str]
         raise ValidationError({field: _("请至少填写一个回调地址。")})
     problems = []
     for uri in uris:
-        parts = urlsplit(uri)
+        try:  # (an unclosed IPv6 bracket, a bad port, an NFKC-unsafe host)
+            parts = urlsplit(uri)
+            parts.port  # noqa: B018  (raises on a port that is not one)
+        except ValueError:
+            problems.append(_("%(uri)s：不是有效的地址。") % {"uri": uri})
+            continue
         if parts.scheme == "https" and parts.hostname:
             pass
         elif parts.scheme == "http" and parts.hostname in LOOPBACK_HOSTS:
@@ -580,6 +586,20 @@ def _check(data: ClientInput) -> tuple[list[str], list[str], list[str]]:
     return redirect, logout, scopes
 
 
+def _full_clean(instance: Any) -> None:
+    """The model's own checks (DOT validates the redirect URIs again, more strictly
+    in places) as field errors of the form, not a 500."""
+    try:
+        instance.full_clean()
+    except ValidationError as error:
+        raise IdentityError(
+            CLIENT_INVALID,
+            _("接入系统信息有误，请检查标出的字段。"),
+            fields=validation_fields(error),
+            status=422,
+        ) from error
+
+
 @dataclass(frozen=True)
 class RegisteredClient:
     application: Application
@@ -609,7 +629,7 @@ def client_register(
         client_secret=secret,
         hash_client_secret=True,
     )
-    application.full_clean()
+    _full_clean(application)
     application.save()
     policy = ClientPolicy(
         application=application,
@@ -618,7 +638,7 @@ def client_register(
         sector_identifier=sector_of(redirect),
         trusted=data.trusted,
     )
-    policy.full_clean()
+    _full_clean(policy)
     policy.save()
     audit.record(
         acting_user=acting_user,
@@ -645,12 +665,12 @@ def client_update(
     application.redirect_uris = " ".join(redirect)
     application.post_logout_redirect_uris = " ".join(logout)
     application.skip_authorization = data.trusted
-    application.full_clean()
+    _full_clean(application)
     application.save()
     policy.organisation = data.organisation
     policy.allowed_scopes = scopes
     policy.trusted = data.trusted
-    policy.full_clean()
+    _full_clean(policy)
     policy.save()
     after = _client_data(application, policy)
     changes = {k: [before[k], after[k]] for k in after if before.get(k) != after[k]}

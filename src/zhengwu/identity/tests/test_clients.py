@@ -116,7 +116,12 @@ def test_registration_creates_a_confidential_rs256_code_client_and_shows_the_sec
         ("redirect_uris", "https://*.example.gov.cn/callback"),
         ("redirect_uris", "https://bdc.example.gov.cn/cb#frag"),
         ("redirect_uris", ""),
+        ("redirect_uris", "https://[bdc.example.gov.cn/cb"),
+        ("redirect_uris", "https://bdc.example.gov.cn:99999/cb"),
+        ("redirect_uris", "https://bdc\u2100example.gov.cn/cb"),
+        ("redirect_uris", "https://-.gov.cn/cb"),  # (refused by DOT's validator)
         ("post_logout_redirect_uris", "ftp://bdc.example.gov.cn/"),
+        ("post_logout_redirect_uris", "https://[bdc.example.gov.cn/"),
         ("name", " "),
     ],
 )
