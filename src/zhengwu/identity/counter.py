@@ -18,6 +18,7 @@ from zhengwu.core.crypto import mask_id_number, mask_name
 
 from .constants import AssuranceLevel, StaffRole
 from .errors import IdentityError
+from .facade import staff_scope
 from .models import CounterVisit, Person, StaffMembership
 from .persons import (
     COUNTER_VISIT_DURATION,
@@ -62,8 +63,9 @@ def open_visits(clerk: AbstractBaseUser) -> QuerySet[CounterVisit]:
 
 def open_visit(clerk: AbstractBaseUser, visit_id: int) -> CounterVisit | None:
     """The clerk's visit when it is still open and the clerk is still a counter
-    clerk; None otherwise."""
-    if not counter_memberships(clerk).exists():
+    clerk; None otherwise (the roles come from the request's cached ``staff_scope``:
+    ``ActingMiddleware`` asks this on every request of an acting clerk)."""
+    if not staff_scope(clerk).counter_organisation_ids:
         return None
     return open_visits(clerk).filter(pk=visit_id).first()
 

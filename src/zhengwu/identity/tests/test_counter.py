@@ -174,3 +174,28 @@ def test_a_service_point_clerk_acts_only_under_an_authorisation(client):
     )
     assert response.status_code == 403
     assert not CounterVisit.objects.exists()
+
+
+def test_an_acting_clerk_s_roles_are_read_once_per_request(client):
+    # ActingMiddleware re-checks the visit on every request; the clerk's roles come
+    # from the request's staff scope, which the header and the counter page reuse.
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    clerk = make_counter_clerk()
+    id_number = make_id_number()
+    population_record("孙八", id_number)
+    client.force_login(clerk)
+    client.post(
+        "/staff/counter/",
+        {"name": "孙八", "id_number": id_number, "document": "id_card"},
+    )
+    with CaptureQueriesContext(connection) as captured:
+        page = client.get("/staff/counter/").content.decode()
+    assert "正在代 孙* 办理" in page
+    role_reads = [
+        q["sql"]
+        for q in captured.captured_queries
+        if 'FROM "identity_staffmembership"' in q["sql"]
+    ]
+    assert len(role_reads) == 1, role_reads

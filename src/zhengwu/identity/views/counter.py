@@ -17,6 +17,7 @@ from django.views.decorators.cache import never_cache
 from zhengwu.identity import acting, counter, persons
 from zhengwu.identity.constants import BasisKind
 from zhengwu.identity.errors import IdentityError
+from zhengwu.identity.facade import staff_scope
 from zhengwu.identity.models import CounterVisit
 
 from .me import apply_error
@@ -34,7 +35,7 @@ class VisitForm(forms.Form):
 
 
 def _require_clerk(request: HttpRequest) -> None:
-    if not counter.counter_memberships(request.user).exists():
+    if not staff_scope(request.user).counter_organisation_ids:
         raise PermissionDenied
 
 
