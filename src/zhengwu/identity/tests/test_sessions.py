@@ -130,3 +130,16 @@ def test_logout_revokes_the_users_sso_tokens(client):
     client.post("/accounts/logout/")
     assert list(AccessToken.objects.values_list("user", flat=True)) == [other.pk]
     assert AuditEvent.objects.get(event="identity.logout").data["tokens"] == 1
+
+
+def test_logging_in_as_another_account_audits_the_end_of_the_old_session(client):
+    first = citizen_user("p000000000031")
+    citizen_user("p000000000032")
+    client.force_login(first)
+    response = client.post(
+        "/accounts/login/", {"login_name": "p000000000032", "password": PASSWORD}
+    )
+    assert response.status_code == 302
+    ended = AuditEvent.objects.get(event="identity.logout")
+    assert ended.actor == first and ended.data["switched_account"] is True
+    assert not UserSession.objects.filter(user=first, ended_at__isnull=True).exists()

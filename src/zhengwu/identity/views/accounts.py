@@ -67,6 +67,16 @@ def _start_pending(
     request: HttpRequest, user: AbstractBaseUser, *, method: str, next_url: str
 ) -> None:
     if request.user.is_authenticated:  # switching accounts: leave the old one first
+        audit.record(
+            acting_user=request.user,
+            event="identity.logout",
+            data={
+                "user": request.user.get_username(),
+                "sessions": 1,
+                "tokens": 0,
+                "switched_account": True,
+            },
+        )
         auth_logout(request)
     request.session.cycle_key()  # a new key for the half-logged-in state
     request.session[PENDING_KEY] = {
