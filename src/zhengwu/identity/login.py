@@ -65,29 +65,18 @@ def find_user(login_name: str) -> AbstractBaseUser | None:
     name = normalise(login_name)
     if not name:
         return None
-    person = None
     if ID_NUMBER_RE.match(name):
-        person = (
-            Person.objects.filter(
-                id_number_index=blind_index(name, purpose="id_number"),
-                user__isnull=False,
-            )
-            .select_related("user")
-            .first()
-        )
+        index = {"id_number_index": blind_index(name, purpose="id_number")}
     elif MOBILE_RE.match(name):
-        person = (
-            Person.objects.filter(
-                mobile_index=blind_index(name, purpose="mobile"), user__isnull=False
-            )
-            .select_related("user")
-            .first()
-        )
-    if person is not None:
-        return person.user
-    if ID_NUMBER_RE.match(name) or MOBILE_RE.match(name):
-        return None
-    return get_user_model().objects.filter(username=name).first()
+        index = {"mobile_index": blind_index(name, purpose="mobile")}
+    else:
+        return get_user_model().objects.filter(username=name).first()
+    person = (
+        Person.objects.filter(user__isnull=False, **index)
+        .select_related("user")
+        .first()
+    )
+    return person.user if person is not None else None
 
 
 def masked_login_name(login_name: str) -> str:
