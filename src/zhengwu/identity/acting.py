@@ -26,6 +26,7 @@ from .authorisations import (
 )
 from .constants import BasisKind
 from .counter import open_visit
+from .entities import entities_represented
 from .errors import IdentityError
 from .models import Authorisation, CounterVisit, LegalEntity, Person
 from .persons import person_for_user, person_label
@@ -172,22 +173,29 @@ def describe_event(event: str) -> str:
     return audit.event_label(event)
 
 
-def principal_labels(user: AbstractBaseUser) -> list[str]:
+def represented_entity_names(user: AbstractBaseUser) -> dict[str, str]:
+    """``entity:<credit code>`` → name, for each entity ``user`` represents."""
+    return {entity_principal_label(e): e.name for e in entities_represented(user)}
+
+
+def principal_labels(
+    user: AbstractBaseUser, entity_names: dict[str, str] | None = None
+) -> list[str]:
     """Labels under which things are done in ``user``'s name: their person and the
-    entities they represent."""
+    entities they represent (``entity_names``, when the caller already has them)."""
     labels = []
     person = person_for_user(user)
     if person is not None:
         labels.append(person_label(person))
-    labels += [
-        entity_principal_label(entity)
-        for entity in LegalEntity.objects.filter(legal_representative__user=user)
-    ]
-    return labels
+    if entity_names is None:
+        entity_names = represented_entity_names(user)
+    return labels + list(entity_names)
 
 
-def actions_in_my_name(user: AbstractBaseUser) -> QuerySet[AuditEvent]:
-    labels = principal_labels(user)
+def actions_in_my_name(
+    user: AbstractBaseUser, entity_names: dict[str, str] | None = None
+) -> QuerySet[AuditEvent]:
+    labels = principal_labels(user, entity_names)
     if not labels:
         return AuditEvent.objects.none()
     return (

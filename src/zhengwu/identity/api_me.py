@@ -255,11 +255,10 @@ def revoke_authorisation(request: HttpRequest, authorisation_id: Id) -> dict[str
     summary="What others did in my name or in the name of entities I represent",
 )
 def actions(request: HttpRequest, query: Query[PageIn]) -> dict[str, Any]:
-    entity_names = {
-        authorisations.entity_principal_label(e): e.name
-        for e in entities.entities_represented(request.auth)
-    }
-    paginator = Paginator(acting.actions_in_my_name(request.auth), query.page_size)
+    entity_names = acting.represented_entity_names(request.auth)
+    paginator = Paginator(
+        acting.actions_in_my_name(request.auth, entity_names), query.page_size
+    )
     page = paginator.get_page(query.page)
     return {
         "items": [

@@ -108,3 +108,22 @@ def test_only_the_representative_authorises_clerks(company):
         )
     assert error.value.status == 404
     assert not Authorisation.objects.exists()
+
+
+def test_actions_in_my_name_reads_the_represented_entities_once(client, company):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    representative, code = company
+    entities.entity_register(credit_code=code, acting_user=representative.user)
+    client.force_login(representative.user)
+    for url in ("/me/actions/", "/api/v1/identity/me/actions-in-my-name"):
+        with CaptureQueriesContext(connection) as captured:
+            assert client.get(url).status_code == 200
+        entity_reads = [
+            q["sql"]
+            for q in captured.captured_queries
+            if q["sql"].startswith("SELECT")
+            and 'FROM "identity_legalentity"' in q["sql"]
+        ]
+        assert len(entity_reads) == 1, (url, entity_reads)

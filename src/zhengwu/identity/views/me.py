@@ -262,13 +262,10 @@ def acting_stop(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def my_actions(request: HttpRequest) -> HttpResponse:
-    entity_names = {
-        authorisations.entity_principal_label(e): e.name
-        for e in entities.entities_represented(request.user)
-    }
-    page = Paginator(acting.actions_in_my_name(request.user), PAGE_SIZE).get_page(
-        request.GET.get("page")
-    )
+    entity_names = acting.represented_entity_names(request.user)
+    page = Paginator(
+        acting.actions_in_my_name(request.user, entity_names), PAGE_SIZE
+    ).get_page(request.GET.get("page"))
     context = {
         "page": page,
         "rows": [acting.action_row(event, entity_names) for event in page.object_list],
