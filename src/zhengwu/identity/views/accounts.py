@@ -417,7 +417,7 @@ def register_view(request: HttpRequest) -> HttpResponse:
     form = RegistrationForm(request.POST or None)
     sent, send_errors = False, []
     if request.method == "POST" and request.POST.get("action") == "send":
-        form = RegistrationForm(initial=_kept(request))
+        form = RegistrationForm(initial=_kept(request, "name", "id_number", "mobile"))
         try:
             otp.send_code(
                 mobile=request.POST.get("mobile", ""),
@@ -455,11 +455,10 @@ def register_view(request: HttpRequest) -> HttpResponse:
     )
 
 
-def _kept(request: HttpRequest) -> dict[str, str]:
-    """What the user typed, kept across "send code" (never the passwords)."""
-    return {
-        key: request.POST.get(key, "")[:50] for key in ("name", "id_number", "mobile")
-    }
+def _kept(request: HttpRequest, *keys: str) -> dict[str, str]:
+    """What the user typed in ``keys``, kept across "send code" (never the
+    passwords)."""
+    return {key: request.POST.get(key, "")[:50] for key in keys}
 
 
 def _register(request: HttpRequest, form: RegistrationForm) -> Any:
@@ -503,7 +502,7 @@ def password_reset_view(request: HttpRequest) -> HttpResponse:
     form = PasswordResetForm(request.POST or None)
     sent, send_errors, id_errors = False, [], []
     if request.method == "POST" and request.POST.get("action") == "send":
-        kept = {key: request.POST.get(key, "")[:50] for key in ("id_number", "mobile")}
+        kept = _kept(request, "id_number", "mobile")
         form = PasswordResetForm(initial=kept)
         try:
             id_number = clean_id_number_value(kept["id_number"])
