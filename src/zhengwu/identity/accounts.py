@@ -173,7 +173,11 @@ def logout_everywhere(user: AbstractBaseUser) -> int:
 
 def expire_accounts() -> int:
     """Deactivate every active account whose end date (``Account.expires_at``) has
-    passed and end its sessions (等保 8.1.4.2 c); audited per account. Idempotent."""
+    passed, end its sessions and revoke its SSO tokens (等保 8.1.4.2 c; a refresh
+    token would otherwise still mint access tokens); audited per account.
+    Idempotent."""
+    from . import oidc
+
     expired = 0
     due = Account.objects.filter(
         expires_at__lte=timezone.now(), user__is_active=True
@@ -184,6 +188,7 @@ def expire_accounts() -> int:
             user.is_active = False
             user.save(update_fields=["is_active"])
             end_sessions(user)
+            revoked = oidc.revoke_user_tokens(user)
             audit.record(
                 acting_user=None,
                 actor_label="system:account_expiry",
@@ -192,6 +197,7 @@ def expire_accounts() -> int:
                 data={
                     "user": user.get_username(),
                     "expires_at": account.expires_at,
+                    "tokens": revoked,
                 },
             )
         expired += 1

@@ -268,3 +268,45 @@ def test_argon2_is_the_first_hasher_outside_the_tests(module, tmp_path):
     assert first == "django.contrib.auth.hashers.Argon2PasswordHasher"
     assert "ComplexityValidator" in validators
     assert importlib.util.find_spec("argon2") is not None
+
+
+def test_expiring_an_account_revokes_its_sso_tokens():
+    # given an expired account still holding an access and a refresh token
+    import secrets
+
+    from oauth2_provider.models import AccessToken, RefreshToken, set_token_value
+
+    from zhengwu.catalog.tests.factories import OrganisationFactory
+
+    from .oidc_support import register
+
+    registered = register(
+        "不动产登记系统",
+        "https://bdc.example.gov.cn/callback",
+        organisation=OrganisationFactory(),
+    )
+    user = make_staff("leaving_worker")
+    access = AccessToken(
+        user=user,
+        application=registered.application,
+        scope="openid",
+        expires=timezone.now() + datetime.timedelta(minutes=10),
+    )
+    set_token_value(access, secrets.token_urlsafe(30))
+    access.save()
+    RefreshToken.objects.create(
+        user=user,
+        application=registered.application,
+        token=secrets.token_urlsafe(30),
+        access_token=access,
+    )
+    Account.objects.filter(user=user).update(
+        expires_at=timezone.now() - datetime.timedelta(minutes=1)
+    )
+    # when the expiry runs
+    assert accounts.expire_accounts() == 1
+    # then no token of the user can be used or refreshed any more
+    assert not AccessToken.objects.filter(user=user).exists()
+    assert not RefreshToken.objects.filter(user=user, revoked__isnull=True).exists()
+    event = AuditEvent.objects.get(event="identity.account_expired")
+    assert event.data["tokens"] >= 1
