@@ -17,7 +17,7 @@ from ninja import Field, Path, Query, Router, Schema, Status
 from ninja.security import SessionAuth
 
 from zhengwu.core import audit
-from zhengwu.core.models import AuditEvent, Division
+from zhengwu.core.models import Division
 from zhengwu.core.schemas import CleanText, Instant
 
 from . import staff
@@ -336,25 +336,16 @@ def enable_staff(request: HttpRequest, staff_id: Id) -> dict[str, Any]:
 )
 def list_audit(request: HttpRequest, filters: Query[AuditFiltersIn]) -> dict[str, Any]:
     staff.require_audit_admin(request.auth)
-    events = AuditEvent.objects.all()
-    if filters.since:
-        events = events.filter(occurred_at__gte=filters.since)
-    if filters.until:
-        events = events.filter(occurred_at__lt=filters.until)
-    if filters.actor:
-        events = events.filter(actor_label=filters.actor)
-    if filters.event:
-        events = events.filter(event__startswith=filters.event)
-    if filters.target:
-        events = events.filter(
-            Q(target_type=filters.target) | Q(target_id=filters.target)
-        )
-    if filters.outcome:
-        events = events.filter(outcome=filters.outcome)
-    if filters.before:
-        events = events.filter(pk__lt=filters.before)
-    page = list(events.order_by("-pk")[: filters.limit + 1])
-    next_cursor = page[filters.limit - 1].pk if len(page) > filters.limit else None
+    page, next_cursor = staff.audit_page(
+        limit=filters.limit,
+        since=filters.since,
+        until=filters.until,
+        actor=filters.actor,
+        event=filters.event,
+        target=filters.target,
+        outcome=filters.outcome,
+        before=filters.before,
+    )
     return {
         "items": [
             {
@@ -370,7 +361,7 @@ def list_audit(request: HttpRequest, filters: Query[AuditFiltersIn]) -> dict[str
                 "source_ip": e.source_ip,
                 "data": e.data,
             }
-            for e in page[: filters.limit]
+            for e in page
         ],
         "next_cursor": next_cursor,
     }

@@ -34,7 +34,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from zhengwu.core import audit
-from zhengwu.core.models import Division, Organisation
+from zhengwu.core.models import AuditEvent, Division, Organisation
 
 from . import accounts
 from .constants import ADMIN_ROLES, AccountKind, StaffRole
@@ -86,6 +86,42 @@ def require_audit_admin(acting_user: User | None) -> StaffScope:
             NOT_ALLOWED, _("只有审计管理员可以查看审计日志。"), status=403
         )
     return scope
+
+
+def audit_page(
+    *,
+    limit: int,
+    since: datetime.datetime | None = None,
+    until: datetime.datetime | None = None,
+    actor: str = "",
+    event: str = "",
+    target: str = "",
+    outcome: str = "",
+    before: int | None = None,
+) -> tuple[list[AuditEvent], int | None]:
+    """One page of the audit log for the audit administrator (the page and the API),
+    newest first: from ``since`` (inclusive) to ``until`` (exclusive), by actor
+    label, event code prefix, target type or id, outcome; and the cursor of the next
+    page (keyset on the primary key: records older than ``before``)."""
+    events = AuditEvent.objects.all()
+    if since:
+        events = events.filter(occurred_at__gte=since)
+    if until:
+        events = events.filter(occurred_at__lt=until)
+    if actor:
+        events = events.filter(actor_label=actor)
+    if event:
+        events = events.filter(event__startswith=event)
+    if target:
+        events = events.filter(Q(target_type=target) | Q(target_id=target))
+    if outcome:
+        events = events.filter(outcome=outcome)
+    if before:
+        events = events.filter(pk__lt=before)
+    rows = list(events.order_by("-pk")[: limit + 1])
+    if len(rows) > limit:
+        return rows[:limit], rows[limit - 1].pk
+    return rows, None
 
 
 def admin_division_codes(scope: StaffScope) -> frozenset[str]:

@@ -175,3 +175,26 @@ def test_a_token_obeys_the_same_role_checks(client, world):  # noqa: F811
 def test_a_token_without_the_api_scope_is_refused(client, world):  # noqa: F811
     headers = _bearer(world["users"]["audit_admin"], scope="openid profile")
     assert client.get(f"{BASE}/audit", headers=headers).status_code == 401
+
+
+def test_the_audit_log_pages_by_cursor_in_the_api_and_on_the_page(client_for, world):  # noqa: F811
+    clerk = world["users"]["counter_clerk"]
+    recorded = [
+        audit.record(acting_user=clerk, event="test.paged", data={"n": n}).pk
+        for n in range(3)
+    ]
+    client = client_for("audit_admin")
+    first = client.get(f"{BASE}/audit?event=test.paged&limit=2").json()
+    assert [i["id"] for i in first["items"]] == recorded[:0:-1]
+    assert first["next_cursor"] == recorded[1]
+    rest = client.get(
+        f"{BASE}/audit?event=test.paged&limit=2&before={first['next_cursor']}"
+    ).json()
+    assert [i["id"] for i in rest["items"]] == [recorded[0]]
+    assert rest["next_cursor"] is None
+    # the page shares the query: filtered by event, and older than the cursor
+    page = client.get(
+        "/staff/admin/audit/", {"event": "test.paged", "before": recorded[2]}
+    )
+    assert page.status_code == 200
+    assert [row.pk for row in page.context["rows"]] == [recorded[1], recorded[0]]

@@ -577,35 +577,24 @@ OUTCOME_LABELS = {
 
 
 def audit_events(form: AuditFilterForm) -> tuple[list[AuditEvent], int | None]:
-    """One page of audit records, newest first, after the filters; and the cursor
-    of the next page (keyset on the primary key)."""
-    events = AuditEvent.objects.all()
+    """One page of audit records after the form's filters (days: whole days), with
+    the next page's cursor (``staff.audit_page``)."""
     data = form.cleaned_data
-    if data.get("since"):
-        events = events.filter(
-            occurred_at__gte=_end_of_day(data["since"]) - datetime.timedelta(days=1)
-        )
-    if data.get("until"):
-        events = events.filter(occurred_at__lt=_end_of_day(data["until"]))
-    if data.get("actor"):
-        events = events.filter(actor_label=data["actor"].strip())
-    if data.get("event"):
-        events = events.filter(event__startswith=data["event"].strip())
-    if data.get("target"):
-        target = data["target"].strip()
-
-        events = events.filter(Q(target_type=target) | Q(target_id=target))
-    if data.get("outcome"):
-        events = events.filter(outcome=data["outcome"])
-    if data.get("before"):
-        events = events.filter(pk__lt=data["before"])
-    rows = list(events.order_by("-pk")[: PAGE_SIZE + 1])
+    since, until = data.get("since"), data.get("until")
+    rows, cursor = staff.audit_page(
+        limit=PAGE_SIZE,
+        since=_end_of_day(since) - datetime.timedelta(days=1) if since else None,
+        until=_end_of_day(until) if until else None,
+        actor=(data.get("actor") or "").strip(),
+        event=(data.get("event") or "").strip(),
+        target=(data.get("target") or "").strip(),
+        outcome=data.get("outcome") or "",
+        before=data.get("before"),
+    )
     for row in rows:
         row.outcome_label = str(OUTCOME_LABELS.get(row.outcome, row.outcome))
         row.data_text = json.dumps(row.data, ensure_ascii=False, sort_keys=True)
-    if len(rows) > PAGE_SIZE:
-        return rows[:PAGE_SIZE], rows[PAGE_SIZE - 1].pk
-    return rows, None
+    return rows, cursor
 
 
 @require_GET
