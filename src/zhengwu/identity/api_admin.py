@@ -9,7 +9,6 @@ from typing import Annotated, Any
 
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ObjectDoesNotExist
-from django.db.models import Prefetch, Q
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
 
@@ -22,7 +21,7 @@ from zhengwu.core.schemas import CleanText, Instant
 
 from . import staff
 from .errors import IdentityError
-from .models import Account, StaffMembership
+from .models import Account
 from .tokens import bearer_auth
 
 router = Router(tags=["identity-admin"])
@@ -163,19 +162,10 @@ def _staff_out(user: Any) -> dict[str, Any]:
     }
 
 
-def _with_roles(users: Any) -> Any:
-    return users.select_related("account").prefetch_related(
-        Prefetch(
-            "memberships",
-            queryset=StaffMembership.objects.select_related(
-                "organisation", "scope_division"
-            ).order_by("pk"),
-        )
-    )
-
-
 def _reload(user_id: int) -> dict[str, Any]:
-    return _staff_out(_with_roles(get_user_model().objects.filter(pk=user_id)).get())
+    return _staff_out(
+        staff.with_roles(get_user_model().objects.filter(pk=user_id)).get()
+    )
 
 
 def _role_request(scope: Any, role: RoleIn) -> staff.RoleRequest:
@@ -214,23 +204,16 @@ def _role_request(scope: Any, role: RoleIn) -> staff.RoleRequest:
 )
 def list_staff(request: HttpRequest, filters: Query[StaffFiltersIn]) -> dict[str, Any]:
     scope = staff.require_system_admin(request.auth)
-    users = staff.staff_in_scope(scope)
-    if filters.q:
-        users = users.filter(
-            Q(username__icontains=filters.q) | Q(first_name__icontains=filters.q)
-        )
-    if filters.organisation:
-        users = users.filter(memberships__organisation_id=filters.organisation)
-    if filters.role:
-        users = users.filter(memberships__role=filters.role)
-    if filters.after:
-        users = users.filter(username__gt=filters.after)
-    page = list(_with_roles(users.distinct().order_by("username"))[: filters.limit + 1])
-    next_cursor = (
-        page[filters.limit - 1].get_username() if len(page) > filters.limit else None
+    page, next_cursor = staff.staff_page(
+        scope,
+        limit=filters.limit,
+        q=filters.q,
+        organisation=filters.organisation,
+        role=filters.role,
+        after=filters.after,
     )
     return {
-        "items": [_staff_out(u) for u in page[: filters.limit]],
+        "items": [_staff_out(u) for u in page],
         "next_cursor": next_cursor,
     }
 

@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
-from django.db.models import Q, QuerySet
+from django.db.models import Prefetch, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -148,6 +148,46 @@ def staff_users() -> QuerySet:
         )
         .distinct()
     )
+
+
+def with_roles(users: QuerySet) -> QuerySet:
+    """``users`` with their account and roles (organisation, scope division) loaded."""
+    return users.select_related("account").prefetch_related(
+        Prefetch(
+            "memberships",
+            queryset=StaffMembership.objects.select_related(
+                "organisation", "scope_division"
+            ).order_by("pk"),
+        )
+    )
+
+
+def staff_page(
+    scope: StaffScope,
+    *,
+    limit: int,
+    q: str = "",
+    organisation: int | None = None,
+    role: str = "",
+    after: str = "",
+) -> tuple[list, str | None]:
+    """One page of the staff accounts the system administrator administers (the
+    page and the API), by username, filtered by username or name, organisation and
+    role, with their roles loaded; and the next page's cursor (usernames after
+    ``after``)."""
+    users = staff_in_scope(scope)
+    if q:
+        users = users.filter(Q(username__icontains=q) | Q(first_name__icontains=q))
+    if organisation:
+        users = users.filter(memberships__organisation_id=organisation)
+    if role:
+        users = users.filter(memberships__role=role)
+    if after:
+        users = users.filter(username__gt=after)
+    rows = list(with_roles(users.distinct().order_by("username"))[: limit + 1])
+    if len(rows) > limit:
+        return rows[:limit], rows[limit - 1].get_username()
+    return rows, None
 
 
 def staff_in_scope(scope: StaffScope) -> QuerySet:

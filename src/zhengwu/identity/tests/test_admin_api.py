@@ -198,3 +198,22 @@ def test_the_audit_log_pages_by_cursor_in_the_api_and_on_the_page(client_for, wo
     )
     assert page.status_code == 200
     assert [row.pk for row in page.context["rows"]] == [recorded[1], recorded[0]]
+
+
+def test_the_staff_list_pages_by_cursor_in_the_api_and_on_the_page(client_for, world):  # noqa: F811
+    client = client_for("system_admin")
+    everyone = [
+        i["username"] for i in client.get(f"{BASE}/staff?limit=50").json()["items"]
+    ]
+    assert len(everyone) >= 2 and everyone == sorted(everyone)
+    walked, cursor = [], ""
+    while True:
+        body = client.get(f"{BASE}/staff", {"limit": 1, "after": cursor}).json()
+        walked += [i["username"] for i in body["items"]]
+        cursor = body["next_cursor"]
+        if cursor is None:
+            break
+    assert walked == everyone
+    # the page shares the query
+    page = client.get("/staff/admin/", {"after": everyone[0]})
+    assert [u.username for u in page.context["rows"]] == everyone[1:]

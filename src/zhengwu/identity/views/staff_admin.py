@@ -23,7 +23,7 @@ from urllib.parse import urlencode
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.db.models import Prefetch, Q
+from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import URLPattern, path, register_converter
@@ -304,35 +304,23 @@ def _scope_lists(scope: StaffScope) -> tuple[list, list]:
 def staff_list(request: HttpRequest, scope: StaffScope) -> HttpResponse:
     organisations, _divisions = _scope_lists(scope)
     form = StaffFilterForm(request.GET or None, organisations=organisations)
-    users = staff.staff_in_scope(scope).select_related("account").order_by("username")
-    if form.is_bound and form.is_valid():
-        data = form.cleaned_data
-        if data["q"]:
-            users = users.filter(
-                Q(username__icontains=data["q"]) | Q(first_name__icontains=data["q"])
-            )
-        if data["organisation"]:
-            users = users.filter(memberships__organisation_id=data["organisation"])
-        if data["role"]:
-            users = users.filter(memberships__role=data["role"])
-    elif form.is_bound:
-        users = users.none()
-    users = users.distinct().prefetch_related(
-        Prefetch(
-            "memberships",
-            queryset=StaffMembership.objects.select_related("organisation"),
-        )
-    )
-    # The cursor is a username; control characters (NUL: a 500 on PostgreSQL) dropped.
-    after = _CONTROL.sub("", request.GET.get("after", ""))[:150]
-    if after:
-        users = users.filter(username__gt=after)
-    rows = list(users[: PAGE_SIZE + 1])
+    rows: list = []
     next_url = ""
-    if len(rows) > PAGE_SIZE:
-        rows = rows[:PAGE_SIZE]
-        params = {k: v for k, v in request.GET.items() if k != "after"}
-        next_url = "?" + urlencode({**params, "after": rows[-1].username})
+    if not form.is_bound or form.is_valid():
+        data = form.cleaned_data if form.is_bound else {}
+        rows, cursor = staff.staff_page(
+            scope,
+            limit=PAGE_SIZE,
+            q=data.get("q") or "",
+            organisation=data.get("organisation"),
+            role=data.get("role") or "",
+            # The cursor is a username; control characters (NUL: a 500 on
+            # PostgreSQL) dropped.
+            after=_CONTROL.sub("", request.GET.get("after", ""))[:150],
+        )
+        if cursor:
+            params = {k: v for k, v in request.GET.items() if k != "after"}
+            next_url = "?" + urlencode({**params, "after": cursor})
     status = 400 if form.is_bound and not form.is_valid() else 200
     return render(
         request,
