@@ -22,9 +22,9 @@ from zhengwu.core.crypto import blind_index, mask_id_number, mask_mobile, mask_n
 from zhengwu.core.validators import is_valid_id_number, normalise_code
 
 from . import accounts
-from .constants import AccountKind, AssuranceLevel, StaffRole
+from .constants import AccountKind, AssuranceLevel
 from .errors import IdentityError
-from .models import CounterVisit, Person, StaffMembership
+from .models import CounterVisit, Person
 from .registry import Verdict, normalise_name, population_registry
 
 MOBILE_RE = re.compile(r"^1[3-9][0-9]{9}\Z")
@@ -230,11 +230,10 @@ def verify_against_population(
 
 
 def is_counter_clerk(user: AbstractBaseUser | AnonymousUser | None) -> bool:
-    if user is None or not user.is_authenticated or not user.is_active:
-        return False
-    return StaffMembership.objects.filter(
-        user=user, role=StaffRole.COUNTER_CLERK
-    ).exists()
+    """From the request's cached ``staff_scope`` (no query of its own)."""
+    from .facade import staff_scope
+
+    return bool(staff_scope(user).counter_organisation_ids)
 
 
 @transaction.atomic
