@@ -18,6 +18,7 @@ from django.conf import settings
 from django.utils.module_loading import import_string
 
 from zhengwu.core.crypto import blind_index
+from zhengwu.core.validators import normalise_code
 
 from .models import LegalPersonRecord, PopulationRecord
 
@@ -64,7 +65,7 @@ class LocalPopulationRegistry:
 
     def verify_person(self, name: str, id_number: str) -> Verdict:
         record = PopulationRecord.objects.filter(
-            id_number_index=blind_index(id_number, purpose="id_number")
+            id_number_index=blind_index(normalise_code(id_number), purpose="id_number")
         ).first()
         if record is None:
             return Verdict.NOT_FOUND
@@ -80,7 +81,7 @@ class LocalLegalPersonRegistry:
 
     def lookup_entity(self, credit_code: str) -> EntityRecord | None:
         record = LegalPersonRecord.objects.filter(
-            credit_code=credit_code.strip().upper()
+            credit_code=normalise_code(credit_code)
         ).first()
         if record is None:
             return None

@@ -132,3 +132,19 @@ def test_the_demo_base_records_load():
     call_command("load_population_records", str(fixtures / "demo_legal_persons.csv"))
     assert PopulationRecord.objects.count() == 9
     assert LegalPersonRecord.objects.count() == 3
+
+
+def test_full_width_codes_are_folded_like_everywhere_else():
+    # core.validators.normalise_code: what persons and entities store and look up by
+    import unicodedata
+
+    def full_width(code: str) -> str:
+        return "".join(chr(ord(c) + 0xFEE0) for c in code)
+
+    code, id_number = make_credit_code(), make_id_number()
+    legal_person_record(code, "示例有限公司", "张三", id_number)
+    population_record("张三", id_number)
+    assert unicodedata.normalize("NFKC", full_width(code)) == code
+    assert registry.legal_person_registry().lookup_entity(full_width(code)) is not None
+    check = registry.population_registry().verify_person
+    assert check("张三", full_width(id_number)) == Verdict.MATCH
