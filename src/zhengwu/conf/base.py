@@ -53,6 +53,8 @@ INSTALLED_APPS = [
     "zhengwu.core",
     "zhengwu.identity",
     "zhengwu.catalog",
+    "zhengwu.workflows",
+    "zhengwu.cases",
     "zhengwu.portal",
 ]
 

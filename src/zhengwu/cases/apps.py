@@ -1,0 +1,53 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+# The labels of the audit events this app writes (core.audit.record). Every event
+# written must have one (core test); the case timeline shows them.
+EVENT_LABELS: dict[str, object] = {
+    "cases.draft_saved": _("保存草稿"),
+    "cases.submitted": _("提交申请"),
+    "cases.accepted": _("受理"),
+    "cases.supplement_requested": _("一次性告知补正"),
+    "cases.supplemented": _("提交补正材料"),
+    "cases.not_accepted": _("不予受理"),
+    "cases.withdrawn": _("撤回申请"),
+    "cases.decided": _("作出决定"),
+    "cases.instant_decided": _("秒批自动办结"),
+    "cases.material_added": _("上传申请材料"),
+    "cases.material_reused": _("复用已提交材料"),
+    "cases.file_downloaded": _("下载文件"),
+    "cases.task_claimed": _("认领任务"),
+    "cases.task_handed_over": _("转交任务"),
+    "cases.task_returned": _("退回任务"),
+    "cases.task_completed": _("完成审查环节"),
+    "cases.pause_started": _("开始特别程序（暂停计时）"),
+    "cases.pause_ended": _("结束特别程序（恢复计时）"),
+    "cases.extension_requested": _("申请延长办理期限"),
+    "cases.extension_decided": _("审批延期申请"),
+    "cases.deadline_recomputed": _("重新计算办结期限"),
+    "cases.payment_ordered": _("生成缴费订单"),
+    "cases.payment_paid": _("缴费成功"),
+    "cases.payment_refunded": _("退款"),
+    "cases.shipment_ordered": _("邮寄下单"),
+    "cases.shipment_updated": _("物流状态更新"),
+    "cases.rated": _("评价"),
+    "cases.rectification_responded": _("整改反馈"),
+    "cases.rectification_closed": _("整改回访办结"),
+    "cases.handling_configured": _("修改网上办理配置"),
+    "cases.bundle_submitted": _("提交一件事申请"),
+    "cases.appointment_booked": _("预约"),
+    "cases.appointment_cancelled": _("取消预约"),
+    "cases.appointment_arrived": _("到场取号"),
+    "cases.webhook_subscribed": _("新增状态推送订阅"),
+}
+
+
+class CasesConfig(AppConfig):
+    name = "zhengwu.cases"
+    label = "cases"
+    verbose_name = "办件"
+
+    def ready(self) -> None:
+        from zhengwu.core.audit import register_event_labels
+
+        register_event_labels(EVENT_LABELS)
