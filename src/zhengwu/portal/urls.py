@@ -1,4 +1,4 @@
-from django.urls import path, register_converter
+from django.urls import include, path, register_converter
 
 from . import staff, views
 
@@ -55,6 +55,9 @@ urlpatterns = [
     path("themes/<slug:code>/", views.theme, name="theme"),
     path("items/<listing:code>/", views.listing, name="listing"),
     path("files/<uuid:pk>/", views.attachment, name="attachment"),
+    # cases (办件): applicant pages and the staff case workbench
+    path("", include("zhengwu.portal.urls_cases")),
+    path("", include("zhengwu.portal.urls_workbench")),
     # staff
     path("staff/", staff.workbench, name="workbench"),
     path("staff/listings/", staff.listings, name="staff_listings"),
