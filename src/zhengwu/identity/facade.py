@@ -25,7 +25,13 @@ from .tokens import bearer_auth, request_user_with_bearer
 __all__ = [
     "ADMIN_ROLES",
     "ActingFor",
+    "ApplicantProfile",
+    "CounterVisitInfo",
     "acting_for_request",
+    "applicant_profile",
+    "counter_visit_info",
+    "person_label_for_user",
+    "staff_user_ids_with_role",
     "may_act_for",
     "register_personal_data_rule",
     "MembershipScope",
@@ -279,3 +285,139 @@ def register_personal_data_rule(rule: Callable[[AbstractBaseUser, str], bool]) -
     from .persons import register_reveal_rule
 
     register_reveal_rule(rule)
+
+
+# --- applicants (cases) ------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ApplicantProfile:
+    """What the platform knows of an applicant, for a case and its form (少填免填).
+
+    ``kind`` is "person" or "entity"; for an entity ``name`` is the entity's name and
+    ``id_masked`` its credit code (not personal data); ``contact_name`` and
+    ``mobile`` are those of the person applying (the signed-in user's person, or
+    the principal person). ``mobile`` is in clear only for the person themself or
+    their own entity; an agent gets it masked."""
+
+    kind: str
+    principal_label: str
+    name: str
+    id_masked: str
+    mobile: str
+    entity_name: str = ""
+    entity_code: str = ""
+    contact_name: str = ""
+
+
+@dataclass(frozen=True)
+class CounterVisitInfo:
+    """An open counter visit of a clerk: the walk-in applicant whose ID was checked."""
+
+    visit_id: int
+    organisation_id: int
+    principal_label: str
+    name: str
+    id_masked: str
+    mobile: str
+
+
+def person_label_for_user(user: AbstractBaseUser | AnonymousUser | None) -> str:
+    """``person:<pk>`` of the user's own person record, or "" when they have none."""
+    from .persons import person_for_user, person_label
+
+    if user is None or not user.is_authenticated:
+        return ""
+    cached = getattr(user, "_zhengwu_person_label", None)
+    if cached is not None:
+        return cached
+    person = person_for_user(user)
+    label = person_label(person) if person is not None else ""
+    user._zhengwu_person_label = label  # type: ignore[union-attr]
+    return label
+
+
+def applicant_profile(
+    user: AbstractBaseUser | AnonymousUser | None, principal_label: str
+) -> ApplicantProfile | None:
+    """The profile of ``principal_label`` as ``user`` applies for it, or None when
+    the principal is unknown."""
+    from zhengwu.core.crypto import mask_id_number, mask_mobile
+
+    from .models import LegalEntity, Person
+    from .persons import person_for_user
+
+    kind, _sep, value = (principal_label or "").partition(":")
+    own = person_for_user(user) if user is not None and user.is_authenticated else None
+    if kind == "person" and value.isdigit():
+        person = Person.objects.filter(pk=int(value)).first()
+        if person is None:
+            return None
+        is_self = own is not None and own.pk == person.pk
+        mobile = person.mobile or ""
+        return ApplicantProfile(
+            kind="person",
+            principal_label=principal_label,
+            name=person.name,
+            id_masked=mask_id_number(person.id_number or ""),
+            mobile=mobile if is_self else mask_mobile(mobile),
+            contact_name=person.name,
+        )
+    if kind == "entity" and value:
+        entity = (
+            LegalEntity.objects.filter(credit_code=value)
+            .select_related("legal_representative")
+            .first()
+        )
+        if entity is None:
+            return None
+        is_own = own is not None and entity.legal_representative_id == own.pk
+        contact = own or entity.legal_representative
+        mobile = (contact.mobile or "") if contact is not None else ""
+        return ApplicantProfile(
+            kind="entity",
+            principal_label=principal_label,
+            name=entity.name,
+            id_masked=entity.credit_code,
+            mobile=mobile if (is_own or contact is own) else mask_mobile(mobile),
+            entity_name=entity.name,
+            entity_code=entity.credit_code,
+            contact_name=contact.name if contact is not None else "",
+        )
+    return None
+
+
+def counter_visit_info(
+    clerk: AbstractBaseUser | AnonymousUser | None, visit_id: int
+) -> CounterVisitInfo | None:
+    """The clerk's open counter visit ``visit_id``, or None (ended, another clerk's,
+    or the clerk no longer at a counter)."""
+    from zhengwu.core.crypto import mask_id_number
+
+    from .counter import open_visit
+    from .persons import person_label
+
+    if clerk is None or not clerk.is_authenticated:
+        return None
+    visit = open_visit(clerk, visit_id)
+    if visit is None:
+        return None
+    return CounterVisitInfo(
+        visit_id=visit.pk,
+        organisation_id=visit.organisation_id,
+        principal_label=person_label(visit.person),
+        name=visit.person.name,
+        id_masked=mask_id_number(visit.person.id_number or ""),
+        mobile=visit.person.mobile or "",
+    )
+
+
+def staff_user_ids_with_role(
+    organisation_id: int, role: StaffRole | str
+) -> frozenset[int]:
+    """Active users holding ``role`` in the organisation (hand-over targets)."""
+    return frozenset(
+        StaffMembership.objects.filter(
+            organisation_id=organisation_id, role=role, user__is_active=True
+        ).values_list("user_id", flat=True)
+    )
