@@ -39,6 +39,19 @@ EVENT_LABELS: dict[str, object] = {
     "cases.appointment_cancelled": _("取消预约"),
     "cases.appointment_arrived": _("到场取号"),
     "cases.webhook_subscribed": _("新增状态推送订阅"),
+    "cases.payment_refund_requested": _("申请退款"),
+    "cases.provider_callback_rejected": _("拒绝未通过验证的支付/物流回调"),
+    "cases.result_document_generated": _("生成决定书"),
+    "cases.result_picked_up": _("窗口领取结果"),
+    "cases.shipment_failed": _("邮寄下单失败"),
+    "cases.rectification_opened": _("差评转整改工单"),
+    "cases.rectification_callback": _("整改回访"),
+    "cases.follow_up_rated": _("整改后回访评价"),
+    "cases.hall_saved": _("保存服务大厅"),
+    "cases.window_saved": _("保存服务窗口"),
+    "cases.slots_generated": _("生成预约时段"),
+    "cases.appointment_reminded": _("发送预约提醒"),
+    "cases.webhook_unsubscribed": _("停用状态推送订阅"),
 }
 
 

@@ -311,3 +311,50 @@ LOGGING = {
         "django": {"handlers": ["console"], "level": "INFO", "propagate": False},
     },
 }
+
+# --- cases: notifications, payment, express, webhooks, ratings (helper B2) ---------
+# Email of case notifications (Django's mail API); SMTP unless told otherwise.
+EMAIL_BACKEND = env(
+    "EMAIL_BACKEND",
+    default="django.core.mail.backends.console.EmailBackend"
+    if DEBUG
+    else "django.core.mail.backends.smtp.EmailBackend",
+)
+EMAIL_HOST = env("EMAIL_HOST", default="localhost")
+EMAIL_PORT = env("EMAIL_PORT", default=25, cast=as_int)
+DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="noreply@zhengwu.local")
+ZHENGWU_NOTIFICATION_MAX_ATTEMPTS = env(
+    "NOTIFICATION_MAX_ATTEMPTS", default=5, cast=as_int
+)
+# A pending notification untouched this long lost its worker: the sweeper re-enqueues it.
+ZHENGWU_NOTIFICATION_STALE_SECONDS = env(
+    "NOTIFICATION_STALE_SECONDS", default=120, cast=as_int
+)
+# Where providers post their asynchronous notifications (this platform's base URL).
+ZHENGWU_CALLBACK_BASE_URL = env("CALLBACK_BASE_URL", default="http://127.0.0.1:8000")
+ZHENGWU_CALLBACK_MAX_SKEW_SECONDS = env(
+    "CALLBACK_MAX_SKEW_SECONDS", default=300, cast=as_int
+)
+ZHENGWU_PAYMENT_BACKEND = env(
+    "PAYMENT_BACKEND",
+    default="zhengwu.cases.providers.payment_local.LocalPaymentGateway",
+)
+# Shared secrets of the local payment and express providers (HMAC-SM3); empty =
+# derived from SECRET_KEY (development and tests only).
+ZHENGWU_PAYMENT_LOCAL_SECRET = env("PAYMENT_LOCAL_SECRET", default="")
+ZHENGWU_EXPRESS_BACKEND = env(
+    "EXPRESS_BACKEND",
+    default="zhengwu.cases.providers.express_local.LocalExpressGateway",
+)
+ZHENGWU_EXPRESS_LOCAL_SECRET = env("EXPRESS_LOCAL_SECRET", default="")
+ZHENGWU_PROVIDER_NOTIFY_MAX_ATTEMPTS = env(
+    "PROVIDER_NOTIFY_MAX_ATTEMPTS", default=8, cast=as_int
+)
+ZHENGWU_WEBHOOK_MAX_ATTEMPTS = env("WEBHOOK_MAX_ATTEMPTS", default=8, cast=as_int)
+ZHENGWU_WEBHOOK_TIMEOUT_SECONDS = env("WEBHOOK_TIMEOUT_SECONDS", default=5, cast=as_int)
+# 差评整改: working days the department has to answer a bad rating.
+ZHENGWU_RECTIFICATION_DAYS = env("RECTIFICATION_DAYS", default=15, cast=as_int)
+# TrueType CJK font embedded in generated PDFs (decision documents, demo forms).
+ZHENGWU_PDF_FONT = env(
+    "PDF_FONT", default="/usr/share/fonts/truetype/wqy/wqy-microhei.ttc"
+)
