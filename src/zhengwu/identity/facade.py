@@ -32,6 +32,7 @@ __all__ = [
     "counter_visit_info",
     "person_label_for_user",
     "staff_user_ids_with_role",
+    "user_principal_labels",
     "may_act_for",
     "register_personal_data_rule",
     "MembershipScope",
@@ -421,3 +422,23 @@ def staff_user_ids_with_role(
             organisation_id=organisation_id, role=role, user__is_active=True
         ).values_list("user_id", flat=True)
     )
+
+
+def user_principal_labels(
+    user: AbstractBaseUser | AnonymousUser | None,
+) -> tuple[str, ...]:
+    """Labels ``user`` applies under in their own right: their person and every
+    entity they are the legal representative of (cached on the user object)."""
+    if user is None or not user.is_authenticated:
+        return ()
+    cached = getattr(user, "_zhengwu_principal_labels", None)
+    if cached is not None:
+        return cached
+    from .authorisations import entity_principal_label
+    from .entities import entities_represented
+
+    labels = [person_label_for_user(user)] if person_label_for_user(user) else []
+    labels += [entity_principal_label(e) for e in entities_represented(user)]
+    result = tuple(labels)
+    user._zhengwu_principal_labels = result  # type: ignore[union-attr]
+    return result

@@ -1,0 +1,245 @@
+"""Reads of cases. ``cases_for_user`` is the one access rule: the API and the pages
+start every case read from it, and the services check acting rights through it."""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass
+from typing import Any
+
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.utils.translation import gettext as _
+
+from zhengwu.core.audit import event_label
+from zhengwu.core.models import AuditEvent
+from zhengwu.identity.facade import (
+    ActingFor,
+    StaffRole,
+    person_label_for_user,
+    staff_scope,
+    user_principal_labels,
+)
+
+from .constants import FINISHED_STATUSES, CaseStatus
+from .errors import not_found
+from .models import Case, CaseBundle, CaseTask
+
+CASE_STAFF_ROLES = (
+    StaffRole.REVIEWER,
+    StaffRole.COUNTER_CLERK,
+    StaffRole.SERVICE_POINT_CLERK,
+)
+
+
+def applicant_q(user: AbstractBaseUser, acting: ActingFor | None = None) -> Q:
+    """Cases on the applicant side of ``user``: applied from this account, for the
+    user's own person or an entity they represent, or (acting) for the principal."""
+    condition = Q(applicant=user)
+    labels = list(user_principal_labels(user))
+    if acting is not None and acting.principal_label:
+        labels.append(acting.principal_label)
+    if labels:
+        condition |= Q(principal_label__in=labels)
+    return condition
+
+
+def staff_q(user: AbstractBaseUser) -> Q | None:
+    """Cases staff may see: of an organisation where they hold a case role, in
+    their data scope; or with a task for one of those organisations (departments
+    reviewing in parallel, bundles)."""
+    scope = staff_scope(user)
+    conditions = []
+    organisations: set[int] = set()
+    for role in CASE_STAFF_ROLES:
+        ids = scope.organisation_ids(role)
+        if not ids:
+            continue
+        organisations |= ids
+        conditions.append(
+            Q(
+                organisation_id__in=ids,
+                division__code__in=scope.division_codes_for(role),
+            )
+        )
+    if not conditions:
+        return None
+    condition = conditions[0]
+    for extra in conditions[1:]:
+        condition |= extra
+    task = CaseTask.objects.filter(
+        case_id=OuterRef("pk"), organisation_id__in=organisations
+    )
+    return condition | Q(Exists(task))
+
+
+def cases_for_user(
+    user: AbstractBaseUser | AnonymousUser | None, *, acting: ActingFor | None = None
+) -> QuerySet[Case]:
+    """Every case ``user`` may see (acting for ``acting``'s principal when given)."""
+    if user is None or not user.is_authenticated or not user.is_active:
+        return Case.objects.none()
+    condition = applicant_q(user, acting)
+    staff = staff_q(user)
+    if staff is not None:
+        condition |= staff
+    return Case.objects.filter(condition).select_related("organisation", "division")
+
+
+def case_for_user(
+    user: AbstractBaseUser | AnonymousUser | None,
+    pk: Any,
+    *,
+    acting: ActingFor | None = None,
+) -> Case:
+    """One case ``user`` may see; 404 (``cases.not_found``) for every other id."""
+    try:
+        pk = int(pk)
+    except (TypeError, ValueError):
+        raise not_found() from None
+    if not 0 < pk < 2**63:
+        raise not_found()
+    case = cases_for_user(user, acting=acting).filter(pk=pk).first()
+    if case is None:
+        raise not_found()
+    return case
+
+
+def case_by_number_for_user(user, number: str, *, acting=None) -> Case:
+    case = cases_for_user(user, acting=acting).filter(number=str(number)[:43]).first()
+    if case is None:
+        raise not_found()
+    return case
+
+
+def is_applicant_side(user, case: Case, acting: ActingFor | None = None) -> bool:
+    if user is None or not user.is_authenticated:
+        return False
+    return Case.objects.filter(applicant_q(user, acting), pk=case.pk).exists()
+
+
+def own_cases(user, *, acting: ActingFor | None = None) -> QuerySet[Case]:
+    """The applicant side's cases only (the citizen's 'my cases' page)."""
+    if user is None or not user.is_authenticated:
+        return Case.objects.none()
+    return Case.objects.filter(applicant_q(user, acting)).order_by("-pk")
+
+
+def latest_submission_values(
+    *, listing_code: str, principal_label: str, exclude_case_id: int | None = None
+) -> dict[str, Any]:
+    """The form of the principal's latest earlier submission of the listing (少填免填)."""
+    if not principal_label:
+        return {}
+    earlier = (
+        Case.objects.filter(listing_code=listing_code, principal_label=principal_label)
+        .exclude(status=CaseStatus.DRAFT)
+        .exclude(pk=exclude_case_id)
+        .order_by("-submitted_at", "-pk")
+        .values_list("form_data", flat=True)
+        .first()
+    )
+    return dict(earlier or {})
+
+
+def reusable_materials(user, *, acting: ActingFor | None = None, principal_label: str):
+    """Materials of earlier submitted cases of the same principal the applicant may
+    reuse (newest first)."""
+    from .models import CaseMaterial
+
+    return (
+        CaseMaterial.objects.filter(
+            case__in=own_cases(user, acting=acting).filter(
+                principal_label=principal_label
+            ),
+        )
+        .exclude(case__status=CaseStatus.DRAFT)
+        .select_related("file", "case")
+        .order_by("-pk")
+    )
+
+
+# --- timeline ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TimelineEntry:
+    occurred_at: datetime.datetime
+    event: str
+    label: str
+    actor: str
+    on_behalf_of: str
+    data: dict[str, Any]
+
+
+SYSTEM_ACTORS = {
+    "system:deadlines": _("系统（期限届满视为受理）"),
+    "system:rules": _("系统（秒批规则）"),
+}
+
+
+def case_timeline(case: Case) -> list[TimelineEntry]:
+    """The case's history from the audit log (one mechanism: its events)."""
+    events = AuditEvent.objects.filter(
+        target_type=Case._meta.label_lower, target_id=str(case.pk)
+    ).order_by("occurred_at", "pk")
+    result = []
+    for event in events:
+        actor = event.actor_label
+        if event.actor_id is None:
+            actor = str(SYSTEM_ACTORS.get(actor, actor))
+        result.append(
+            TimelineEntry(
+                occurred_at=event.occurred_at,
+                event=event.event,
+                label=event_label(event.event),
+                actor=actor,
+                on_behalf_of=event.on_behalf_of,
+                data=event.data or {},
+            )
+        )
+    return result
+
+
+# --- bundles ------------------------------------------------------------------------
+
+
+def bundles_for_user(user, *, acting: ActingFor | None = None) -> QuerySet[CaseBundle]:
+    return CaseBundle.objects.filter(
+        pk__in=cases_for_user(user, acting=acting)
+        .filter(bundle__isnull=False)
+        .values("bundle_id")
+    )
+
+
+def bundle_result(bundle: CaseBundle) -> str:
+    """The bundle's combined result: "pending" while any case is open, then
+    "approved" (every case not withdrawn approved), "denied" (none) or "partial"."""
+    statuses = [
+        s
+        for s in bundle.cases.values_list("status", flat=True)
+        if s != CaseStatus.WITHDRAWN
+    ]
+    if not statuses or any(s not in FINISHED_STATUSES for s in statuses):
+        return "pending"
+    approved = [s == CaseStatus.APPROVED for s in statuses]
+    if all(approved):
+        return "approved"
+    if not any(approved):
+        return "denied"
+    return "partial"
+
+
+from .workbench import InboxFilters, InboxPage, inbox  # noqa: E402
+
+__all__ = [
+    "InboxFilters",
+    "InboxPage",
+    "inbox",
+    "applicant_q",
+    "case_for_user",
+    "case_timeline",
+    "cases_for_user",
+    "own_cases",
+    "person_label_for_user",
+]
