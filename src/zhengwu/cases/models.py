@@ -671,7 +671,9 @@ class RectificationOrder(BaseModel):
     organisation = models.ForeignKey(
         Organisation, on_delete=models.PROTECT, related_name="+"
     )
-    due_on = models.DateField(_("整改期限"))
+    # None while the calendar year the limit ends in is not entered (never guessed);
+    # the scheduled refresh fills it in once it is.
+    due_on = models.DateField(_("整改期限"), null=True, blank=True)
     status = models.CharField(
         _("状态"),
         max_length=10,
