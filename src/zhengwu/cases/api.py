@@ -14,6 +14,7 @@ import uuid
 from typing import Annotated, Any
 from urllib.parse import quote
 
+from django.db import transaction
 from django.db.models import Prefetch
 from django.http import FileResponse, HttpRequest, HttpResponse
 from django.urls import reverse
@@ -24,12 +25,28 @@ from ninja import File, Form, Path, Query, Router
 from ninja.files import UploadedFile
 from ninja.security import SessionAuth
 
+from zhengwu.catalog.facade import listing_for_application
 from zhengwu.core.crypto import mask_mobile, mask_name
 from zhengwu.core.errors import DomainError, NotFoundError, PermissionDeniedError
 from zhengwu.core.schemas import MAX_KEY
-from zhengwu.identity.facade import acting_for_request, bearer_auth, staff_scope
+from zhengwu.identity.facade import (
+    acting_for_request,
+    bearer_auth,
+    person_label_for_user,
+    staff_scope,
+)
+from zhengwu.workflows import facade as workflows_facade
 
-from . import delivery, files, forms, notify, ratings, selectors, services, webhooks
+from . import (
+    delivery,
+    files,
+    forms,
+    notify,
+    selectors,
+    services,
+    webhooks,
+    workbench,
+)
 from .models import (
     Case,
     CaseBundle,
@@ -119,6 +136,16 @@ IDEMPOTENCY_HEADER = "Idempotency-Key"
 _SUBMISSION_KEY = re.compile(SUBMISSION_KEY_PATTERN)
 MATERIAL_NAME_MAX = 200
 BPMN_MAX_BYTES = 1_000_000
+MATERIAL_FIELDS = {
+    "name",
+    "material_type",
+    "necessity",
+    "originals",
+    "copies",
+    "form",
+    "fill_instructions",
+    "handling_items",
+}
 
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
@@ -211,12 +238,6 @@ def _submission_key(request: HttpRequest, body_key: str | None) -> str | None:
             _("幂等键应为8到64位字母、数字或 -_.: 字符。"),
         )
     return header
-
-
-def _earlier_submission(user: Any, key: str | None) -> Case | None:
-    if not key:
-        return None
-    return Case.objects.filter(applicant=user, submission_key=key).first()
 
 
 def _file_url(file_id: uuid.UUID) -> str:
@@ -521,27 +542,24 @@ def _file_response(stored: StoredFile) -> HttpResponse:
     "(200) and creates nothing. Without a key every request is a new case.",
 )
 def apply(request: HttpRequest, payload: CaseApplyIn) -> tuple[int, Any]:
-    user = request.auth
     key = _submission_key(request, payload.submission_key)
-    earlier = _earlier_submission(user, key)
-    if earlier is not None:
-        if earlier.listing_code != payload.listing_code:
-            raise _field_error(
-                "cases.submission_key_reused",
-                "submission_key",
-                _("该幂等键已用于另一事项的申请。"),
-                status=409,
-            )
-        return 200, _case_out(request, earlier)
     case = services.case_apply(
-        user=user,
+        user=request.auth,
         acting=acting_for_request(request),
         listing_code=payload.listing_code,
         handling_item_code=payload.handling_item_code,
         form_data=payload.form_data,
         submission_key=key or uuid.uuid4().hex,
     )
-    return 201, _case_out(request, case)
+    replayed = bool(getattr(case, "replayed", False))
+    if replayed and case.listing_code != payload.listing_code:
+        raise _field_error(
+            "cases.submission_key_reused",
+            "submission_key",
+            _("该幂等键已用于另一事项的申请。"),
+            status=409,
+        )
+    return (200 if replayed else 201), _case_out(request, case)
 
 
 @router.post(
@@ -662,11 +680,36 @@ def list_messages(request: HttpRequest, filters: Query[MessagePageIn]) -> dict:
     summary="The application form of a listing (JSON Schema) with what is prefilled",
 )
 def form_spec(request: HttpRequest, listing_code: ListingCode) -> dict[str, Any]:
-    return forms.form_spec_for(
-        user=request.auth,
-        acting=acting_for_request(request),
-        listing_code=listing_code,
+    user = request.auth
+    acting = acting_for_request(request)
+    listing = listing_for_application(listing_code)
+    if listing is None:
+        raise NotFoundError(
+            "cases.listing_unavailable", _("该事项当前不能在网上申请。")
+        )
+    schema = services.form_schema(listing.code) or forms.default_schema()
+    principal = acting.principal_label if acting else person_label_for_user(user)
+    values = forms.prefill(
+        schema=schema,
+        user=user,
+        principal_label=principal,
+        earlier=selectors.latest_submission_values(
+            listing_code=listing.code, principal_label=principal
+        ),
     )
+    return {
+        "listing_code": listing.code,
+        "item_name": listing.item_name,
+        "form_schema": schema,
+        "prefill": values,
+        "materials": [
+            m.model_dump(mode="json", include=MATERIAL_FIELDS)
+            for m in listing.guide.materials
+        ],
+        "handling_items": [
+            h.model_dump(mode="json") for h in listing.guide.handling_items
+        ],
+    }
 
 
 @router.get(
@@ -680,8 +723,6 @@ def download_file(request: HttpRequest, file_id: uuid.UUID) -> HttpResponse:
     stored = files.file_for_user(
         request.auth, file_id, acting=acting_for_request(request)
     )
-    if stored is None:
-        raise _not_found(_("文件不存在。"))
     return _file_response(stored)
 
 
@@ -795,6 +836,8 @@ def withdraw(request: HttpRequest, case_id: CaseId) -> dict[str, Any]:
 )
 def rate(request: HttpRequest, case_id: CaseId, payload: RatingIn) -> tuple[int, Any]:
     case = _case(request, case_id)
+    from . import ratings  # B2's module; lands after this router
+
     rating = ratings.rating_create(
         user=request.auth,
         acting=acting_for_request(request),
@@ -823,9 +866,10 @@ def result_document(request: HttpRequest, case_id: CaseId) -> HttpResponse:
     "/{case_id}/delivery",
     response={200: CaseOut, **ERRORS},
     auth=case_auth,
-    summary="Choose how the result is delivered: express (address) or pick-up",
+    summary="Deliver a decided case's result (staff): book the express "
+    "(tracking number) or record the pick-up at the counter",
 )
-def choose_delivery(
+def deliver_result(
     request: HttpRequest, case_id: CaseId, payload: DeliveryIn
 ) -> dict[str, Any]:
     if payload.method == "express":
@@ -835,23 +879,34 @@ def choose_delivery(
             for name in ("recipient_name", "recipient_mobile", "address")
             if not getattr(payload, name).strip()
         }
-        if missing:
-            raise DomainError(
-                "request.invalid",
-                _("请求内容不符合要求，请检查标出的字段。"),
-                fields=missing,
-                status=422,
-            )
-    case = _case(request, case_id)
-    case = delivery.delivery_choose(
-        user=request.auth,
-        acting=acting_for_request(request),
-        case_id=case.pk,
-        method=payload.method,
-        recipient_name=payload.recipient_name,
-        recipient_mobile=payload.recipient_mobile,
-        address=payload.address,
-    )
+    else:
+        missing = (
+            {"recipient_name": [_("请填写领取人姓名。")]}
+            if not payload.recipient_name.strip()
+            else {}
+        )
+    if missing:
+        raise DomainError(
+            "request.invalid",
+            _("请求内容不符合要求，请检查标出的字段。"),
+            fields=missing,
+            status=422,
+        )
+    case = _staff_case(request, case_id)
+    if payload.method == "express":
+        delivery.shipment_create(
+            case_id=case.pk,
+            acting_user=request.auth,
+            recipient_name=payload.recipient_name,
+            recipient_mobile=payload.recipient_mobile,
+            address=payload.address,
+        )
+    else:
+        delivery.result_pickup(
+            case_id=case.pk,
+            acting_user=request.auth,
+            picked_up_by=payload.recipient_name,
+        )
     return _case_out(request, case)
 
 
@@ -864,23 +919,16 @@ def choose_delivery(
 def apply_bundle(
     request: HttpRequest, code: BundleCode, payload: BundleApplyIn
 ) -> tuple[int, Any]:
-    user = request.auth
     key = _submission_key(request, payload.submission_key)
-    earlier = (
-        CaseBundle.objects.filter(applicant=user, submission_key=key).first()
-        if key
-        else None
-    )
-    if earlier is not None:
-        return 200, _bundle(earlier)
     bundle = services.bundle_apply(
-        user=user,
+        user=request.auth,
         acting=acting_for_request(request),
         bundle_code=code,
         form_data=payload.form_data,
         submission_key=key or uuid.uuid4().hex,
     )
-    return 201, _bundle(bundle)
+    replayed = bool(getattr(bundle, "replayed", False))
+    return (200 if replayed else 201), _bundle(bundle)
 
 
 # --- staff: workbench ------------------------------------------------------------------
@@ -894,35 +942,23 @@ def apply_bundle(
 )
 def list_tasks(request: HttpRequest, filters: Query[TaskFiltersIn]) -> dict[str, Any]:
     _require_staff(request)
-    page = selectors.inbox(
+    page = workbench.inbox(
         request.auth,
-        filters=filters.model_dump(exclude={"cursor", "limit"}, exclude_none=True),
+        filters=workbench.InboxFilters(
+            status=filters.status or "",
+            mine=filters.mine,
+            overdue=filters.overdue,
+            listing_code=filters.listing_code or "",
+        ),
         cursor=filters.cursor or "",
         limit=filters.limit,
     )
     user_id = request.auth.pk
     return {
-        "items": [_task(task, user_id) for task in page.items],
+        "items": [_task(task, user_id) for task in page.tasks],
         "next_cursor": page.next_cursor or None,
-        "counts": dict(getattr(page, "counts", {}) or {}),
+        "counts": dict(page.counts),
     }
-
-
-def _task_for_staff(request: HttpRequest, task_id: int) -> CaseTask:
-    _require_staff(request)
-    task = (
-        CaseTask.objects.select_related("case", "organisation")
-        .filter(
-            pk=task_id,
-            case__in=selectors.cases_for_user(
-                request.auth, acting=acting_for_request(request)
-            ),
-        )
-        .first()
-    )
-    if task is None:
-        raise NotFoundError("cases.task_not_found", _("任务不存在。"))
-    return task
 
 
 def _task_out(request: HttpRequest, task: CaseTask) -> dict[str, Any]:
@@ -937,9 +973,9 @@ def _task_out(request: HttpRequest, task: CaseTask) -> dict[str, Any]:
     summary="Claim a task",
 )
 def claim_task(request: HttpRequest, task_id: ObjectId) -> dict[str, Any]:
-    task = _task_for_staff(request, task_id)
+    _require_staff(request)
     return _task_out(
-        request, services.task_claim(task_id=task.pk, acting_user=request.auth)
+        request, workbench.task_claim(task_id=task_id, acting_user=request.auth)
     )
 
 
@@ -952,11 +988,14 @@ def claim_task(request: HttpRequest, task_id: ObjectId) -> dict[str, Any]:
 def hand_over_task(
     request: HttpRequest, task_id: ObjectId, payload: HandOverIn
 ) -> dict[str, Any]:
-    task = _task_for_staff(request, task_id)
+    _require_staff(request)
     return _task_out(
         request,
-        services.task_hand_over(
-            task_id=task.pk, acting_user=request.auth, to_user_id=payload.to_user_id
+        workbench.task_hand_over(
+            task_id=task_id,
+            acting_user=request.auth,
+            to_user_id=payload.to_user_id,
+            note=payload.note,
         ),
     )
 
@@ -970,11 +1009,11 @@ def hand_over_task(
 def return_task(
     request: HttpRequest, task_id: ObjectId, payload: TaskReturnIn
 ) -> dict[str, Any]:
-    task = _task_for_staff(request, task_id)
+    _require_staff(request)
     return _task_out(
         request,
-        services.task_return(
-            task_id=task.pk, acting_user=request.auth, reason=payload.reason
+        workbench.task_return(
+            task_id=task_id, acting_user=request.auth, reason=payload.reason
         ),
     )
 
@@ -988,11 +1027,11 @@ def return_task(
 def complete_task(
     request: HttpRequest, task_id: ObjectId, payload: TaskCompleteIn
 ) -> dict[str, Any]:
-    task = _task_for_staff(request, task_id)
+    _require_staff(request)
     return _task_out(
         request,
-        services.task_complete(
-            task_id=task.pk,
+        workbench.task_complete(
+            task_id=task_id,
             acting_user=request.auth,
             outcome=payload.outcome,
             opinion=payload.opinion,
@@ -1117,43 +1156,28 @@ def decide_extension(
     request: HttpRequest, extension_id: ObjectId, payload: ExtensionDecideIn
 ) -> dict[str, Any]:
     _require_staff(request)
-    extension = (
-        Extension.objects.filter(
-            pk=extension_id,
-            case__in=selectors.cases_for_user(
-                request.auth, acting=acting_for_request(request)
-            ),
-        )
-        .only("pk")
-        .first()
-    )
-    if extension is None:
-        raise NotFoundError("cases.extension_not_found", _("延期申请不存在。"))
     extension = services.extension_decide(
-        extension_id=extension.pk, acting_user=request.auth, approve=payload.approve
+        extension_id=extension_id, acting_user=request.auth, approve=payload.approve
     )
     return _extension(extension)
 
 
 @router.post(
     "/counter",
-    response={200: CaseOut, 201: CaseOut, **ERRORS},
+    response={201: CaseOut, **ERRORS},
     auth=case_auth,
-    summary="Open a case for the walk-in applicant of the clerk's open counter visit",
+    summary="Open a draft for the walk-in applicant of the clerk's open counter "
+    "visit; the clerk then uploads the scanned materials and submits it",
 )
 def open_counter_case(request: HttpRequest, payload: CounterCaseIn) -> tuple[int, Any]:
     _require_staff(request)
-    key = _submission_key(request, payload.submission_key)
-    earlier = _earlier_submission(request.auth, key)
-    if earlier is not None:
-        return 200, _case_out(request, earlier)
     case = services.counter_case_open(
         acting_user=request.auth,
-        request=request,
+        acting=acting_for_request(request),
+        visit_id=payload.visit_id,
         listing_code=payload.listing_code,
         handling_item_code=payload.handling_item_code,
         form_data=payload.form_data,
-        submission_key=key or uuid.uuid4().hex,
     )
     return 201, _case_out(request, case)
 
@@ -1200,22 +1224,36 @@ def upload_bpmn(
     file: File[UploadedFile],
     name: str = Form("", max_length=200),
 ) -> tuple[int, Any]:
+    """Upload the model under the listing's own key and point the listing's handling
+    configuration at it, in one transaction: a refused configuration (not the
+    listing's editor) keeps no model either."""
     _require_staff(request)
+    listing = listing_for_application(listing_code)
+    scope = staff_scope(request.auth)
+    if listing is None or not (
+        scope.can_review or scope.can_edit_organisation(listing.organisation_id)
+    ):
+        # The same answer for an unknown listing and someone else's.
+        raise NotFoundError("cases.listing_unavailable", _("实施清单不存在。"))
     if file.size is not None and file.size > BPMN_MAX_BYTES:
         raise _field_error(
-            "cases.file_too_large", "file", _("流程模型文件不能超过1MB。")
+            "cases.file_too_large", "file", _("流程模型文件不能超过1MB。"), status=413
         )
-    info = services.handling_process_upload(
-        listing_code=listing_code,
-        acting_user=request.auth,
-        name=_clean_filename(name) or _clean_filename(file.name),
-        xml=file.read(BPMN_MAX_BYTES + 1),
-    )
-    return 201, {
-        "key": info.key,
-        "name": info.name,
-        "version": getattr(info, "version", None),
-    }
+    key = f"listing_{listing.code}"
+    with transaction.atomic():
+        info = workflows_facade.upload_definition(
+            key=key,
+            name=_clean_filename(name or file.name or key),
+            xml=file.read(BPMN_MAX_BYTES + 1),
+            acting_user=request.auth,
+        )
+        services.handling_config_set(
+            listing_code=listing.code,
+            acting_user=request.auth,
+            process_template="custom",
+            process_key=info.key,
+        )
+    return 201, {"key": info.key, "name": info.name, "version": info.version}
 
 
 # --- staff: webhooks and rectification ------------------------------------------------
@@ -1264,7 +1302,7 @@ def delete_webhook(request: HttpRequest, subscription_id: ObjectId) -> tuple[int
     if subscription is None:
         raise NotFoundError("cases.webhook_not_found", _("订阅不存在。"))
     webhooks.webhook_unsubscribe(
-        subscription_id=subscription.pk, acting_user=request.auth
+        acting_user=request.auth, subscription_id=subscription.pk
     )
     return 204, None
 
@@ -1278,6 +1316,8 @@ def delete_webhook(request: HttpRequest, subscription_id: ObjectId) -> tuple[int
 def list_rectifications(
     request: HttpRequest, filters: Query[RectificationFiltersIn]
 ) -> dict[str, Any]:
+    from . import ratings
+
     _require_staff(request)
     orders = ratings.rectifications_for_user(request.auth).select_related(
         "case", "organisation", "rating"
@@ -1304,6 +1344,8 @@ def list_rectifications(
 def respond_rectification(
     request: HttpRequest, order_id: ObjectId, payload: RectificationRespondIn
 ) -> dict[str, Any]:
+    from . import ratings
+
     _require_staff(request)
     order = ratings.rectifications_for_user(request.auth).filter(pk=order_id).first()
     if order is None:

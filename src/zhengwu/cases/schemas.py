@@ -207,22 +207,23 @@ class MessagePageIn(_QueryIn):
 
 
 class TaskFiltersIn(_QueryIn):
-    status: Literal["open", "claimed", "done", "cancelled"] | None = None
-    role: Literal["reviewer", "decider", "issuer", "dispatcher"] | None = None
-    organisation: int | None = Field(None, ge=1, le=MAX_KEY)
-    deadline_state: Literal["none", "normal", "warning", "overdue", "paused"] | None = (
-        None
+    status: Literal["open", "claimed", "done"] | None = Field(
+        None, description="absent: open and claimed tasks"
     )
     mine: bool = Field(False, description="only tasks the caller has claimed")
-    q: CleanText | None = Field(None, max_length=50, description="case number or item")
-    cursor: CleanText | None = Field(
-        None, max_length=100, description="next_cursor of the previous page"
+    overdue: bool = Field(False, description="only tasks past their due date")
+    listing_code: str | None = Field(None, pattern=LISTING_CODE_PATTERN)
+    cursor: str | None = Field(
+        None,
+        pattern=r"^(none|[0-9]{4}-[0-9]{2}-[0-9]{2}):[0-9]{1,19}$",
+        description="next_cursor of the previous page",
     )
     limit: int = Field(PAGE_SIZE_DEFAULT, ge=1, le=PAGE_SIZE_MAX)
 
 
 class HandOverIn(Schema):
     to_user_id: DatabaseId
+    note: Text = ""
 
 
 class TaskReturnIn(Schema):
@@ -277,10 +278,15 @@ class CounterCaseIn(Schema):
     """A case opened at the counter for the walk-in applicant of the clerk's open
     counter visit (ID checked there)."""
 
+    visit_id: int | None = Field(
+        None,
+        ge=1,
+        le=MAX_KEY,
+        description="the open counter visit; absent: the one the session acts under",
+    )
     listing_code: str = Field(pattern=LISTING_CODE_PATTERN)
     handling_item_code: str = Field("", pattern=r"^([0-9A-Za-z]{1,8})?$")
     form_data: FormData = Field(default_factory=dict)
-    submission_key: str | None = Field(None, pattern=SUBMISSION_KEY_PATTERN)
 
 
 class FeeItemIn(Schema):
