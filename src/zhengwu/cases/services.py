@@ -71,53 +71,31 @@ SYSTEM_RULES = "system:rules"
 # --- side channels (helper B2's modules, called from here only) ---------------------
 
 
-def _notify(case: Case, event: str) -> None:
+def _announce(case: Case, event: str) -> None:
+    """Tell the applicant and subscribed department systems (same transaction)."""
     from .notify import case_notify
+    from .webhooks import webhook_case_event
 
     case_notify(case=case, event=event)
-
-
-def _webhook(case: Case, event: str) -> None:
-    try:
-        from .webhooks import webhook_case_event
-    except ImportError:  # B2's module not there yet
-        return
     webhook_case_event(case=case, event=event)
 
 
-def _announce(case: Case, event: str) -> None:
-    """Tell the applicant and subscribed department systems (same transaction)."""
-    _notify(case, event)
-    _webhook(case, event)
+def _payment_order(case: Case, acting_user: AbstractBaseUser | None) -> None:
+    from .payments import payment_order_for_case
 
-
-def _payment_order(case: Case) -> None:
-    try:
-        from .payments import payment_order_for_case
-    except ImportError:
-        return
-    payment_order_for_case(case=case)
+    payment_order_for_case(case=case, acting_user=acting_user)
 
 
 def _is_paid(case: Case) -> bool:
-    if not case.requires_payment:
-        return True
-    try:
-        from .payments import case_is_paid
-    except ImportError:
-        return True
+    from .payments import case_is_paid
+
     return case_is_paid(case)
 
 
 def _decision_document(case: Case) -> None:
-    try:
-        from .documents import decision_document_create
-    except ImportError:
-        return
-    document = decision_document_create(case=case)
-    if document is not None and case.result_document_id != document.pk:
-        case.result_document = document
-        case.save(update_fields=["result_document", "updated_at"])
+    from .documents import decision_document_create
+
+    decision_document_create(case=case)
 
 
 def _workflows():
@@ -809,8 +787,7 @@ def _accept(
             "by_law": by_law,
         },
     )
-    if case.requires_payment:
-        _payment_order(case)
+    _payment_order(case, acting_user)
     _announce(case, "accepted")
     _start_process(case, acting_user)
     return case
