@@ -39,6 +39,8 @@ EVENT_LABELS: dict[str, object] = {
     "cases.appointment_cancelled": _("取消预约"),
     "cases.appointment_arrived": _("到场取号"),
     "cases.webhook_subscribed": _("新增状态推送订阅"),
+    "cases.material_removed": _("删除申请材料"),
+    "cases.draft_discarded": _("删除草稿"),
     "cases.payment_refund_requested": _("申请退款"),
     "cases.provider_callback_rejected": _("拒绝未通过验证的支付/物流回调"),
     "cases.result_document_generated": _("生成决定书"),
@@ -52,6 +54,7 @@ EVENT_LABELS: dict[str, object] = {
     "cases.slots_generated": _("生成预约时段"),
     "cases.appointment_reminded": _("发送预约提醒"),
     "cases.webhook_unsubscribed": _("停用状态推送订阅"),
+    "cases.delivery_chosen": _("选择结果送达方式"),
 }
 
 

@@ -20,7 +20,7 @@ import structlog
 
 from zhengwu.core import audit
 
-from .constants import FINISHED_STATUSES, ShipmentStatus
+from .constants import FINISHED_STATUSES, CaseStatus, ResultDelivery, ShipmentStatus
 from .errors import CaseError
 from .models import Case, Shipment
 from .notify import case_notify
@@ -85,20 +85,9 @@ def _locked_case(case_id: int, acting_user: Any) -> Case:
     return case
 
 
-@transaction.atomic
-def shipment_create(
-    *,
-    case_id: int,
-    acting_user: Any,
-    recipient_name: str,
-    recipient_mobile: str,
-    address: str,
-) -> Shipment:
-    """Staff send the result by express: the provider books it and returns the
-    tracking number. Recipient mobile and address are stored encrypted."""
-    case = _locked_case(case_id, acting_user)
-    name = (recipient_name or "").strip()
-    mobile = re.sub(r"[\s-]", "", recipient_mobile or "")
+def _recipient(name: str, mobile: str, address: str) -> tuple[str, str, str]:
+    name = (name or "").strip()
+    mobile = re.sub(r"[\s-]", "", mobile or "")
     address = (address or "").strip()
     if not name or len(name) > 50:
         raise _invalid("recipient_name", _("请填写收件人姓名（最多50个字符）。"))
@@ -106,16 +95,36 @@ def shipment_create(
         raise _invalid("recipient_mobile", _("请填写11位手机号码。"))
     if len(address) < 5 or len(address) > 200:
         raise _invalid("address", _("请填写详细收件地址（5至200个字符）。"))
-    provider = express_gateway()
-    shipment = Shipment(
+    return name, mobile, address
+
+
+def _pending_shipment(case: Case) -> Shipment | None:
+    """The applicant's express address, not yet handed to the provider."""
+    return (
+        Shipment.objects.select_for_update()
+        .filter(case=case, tracking_number="")
+        .order_by("pk")
+        .first()
+    )
+
+
+def _new_shipment(case: Case, name: str, mobile: str, address: str) -> Shipment:
+    return Shipment(
         case=case,
-        provider=provider.name,
+        provider=express_gateway().name,
         order_number=f"EX{timezone.localdate():%Y%m%d}{secrets.token_hex(8).upper()}",
         recipient_name=name,
         recipient_mobile=mobile,
         address=address,
         status=ShipmentStatus.ORDERED,
     )
+
+
+def _book(shipment: Shipment, acting_user: Any) -> Shipment:
+    """Hand the shipment to the provider: tracking number, first track event."""
+    case = shipment.case
+    provider = express_gateway()
+    shipment.provider = provider.name
     shipment.tracking_number = provider.create_order(shipment)[:40]
     shipment.events = [
         {
@@ -124,9 +133,10 @@ def shipment_create(
             "description": str(_("已下单，等待揽收")),
         }
     ]
-    shipment.save(force_insert=True)
+    shipment.save()
     audit.record(
         acting_user=acting_user,
+        actor_label="system:delivery",
         event="cases.shipment_ordered",
         target=case,
         data={
@@ -141,6 +151,95 @@ def shipment_create(
         extra=_("运单号：%(number)s。") % {"number": shipment.tracking_number},
     )
     return shipment
+
+
+@transaction.atomic
+def delivery_choose(
+    *,
+    user: Any,
+    acting: Any = None,
+    case_id: int,
+    method: str,
+    recipient_name: str = "",
+    recipient_mobile: str = "",
+    address: str = "",
+) -> Case:
+    """The applicant side chooses how to receive the result: online download,
+    pick-up at the counter, or express (recipient and address, stored encrypted).
+    An express choice on a finished case is booked at once; otherwise when staff
+    dispatch the result. Refused once a parcel is on its way."""
+    from .selectors import own_cases
+
+    case = (
+        own_cases(user, acting=acting)
+        .select_for_update(of=("self",))
+        .select_related("division", "organisation", "applicant")
+        .filter(pk=case_id)
+        .first()
+    )
+    if case is None:
+        raise CaseError(DELIVERY_NOT_FOUND, _("办件不存在。"), status=404)
+    if method not in ResultDelivery.values:
+        raise _invalid("method", _("请选择结果送达方式。"))
+    if case.status in (CaseStatus.DRAFT, CaseStatus.WITHDRAWN):
+        raise CaseError(DELIVERY_INVALID, _("该办件当前不能选择送达方式。"), status=409)
+    if Shipment.objects.filter(case=case).exclude(tracking_number="").exists():
+        raise CaseError(
+            DELIVERY_INVALID, _("结果已交寄，不能更改送达方式。"), status=409
+        )
+    pending = _pending_shipment(case)
+    if method == ResultDelivery.EXPRESS:
+        name, mobile, place = _recipient(recipient_name, recipient_mobile, address)
+        shipment = pending or _new_shipment(case, name, mobile, place)
+        shipment.recipient_name = name
+        shipment.recipient_mobile = mobile
+        shipment.address = place
+        shipment.save()
+        if case.status in FINISHED_STATUSES:
+            _book(shipment, None)
+    elif pending is not None:
+        pending.delete()
+    case.result_delivery = method
+    case.save(update_fields=["result_delivery", "updated_at"])
+    audit.record(
+        acting_user=user,
+        event="cases.delivery_chosen",
+        target=case,
+        data={"method": method},
+    )
+    return case
+
+
+@transaction.atomic
+def shipment_create(
+    *,
+    case_id: int,
+    acting_user: Any,
+    recipient_name: str = "",
+    recipient_mobile: str = "",
+    address: str = "",
+) -> Shipment:
+    """Staff send the result by express: to the applicant's chosen address (when
+    the recipient is left empty) or to the one given; the provider books it and
+    returns the tracking number."""
+    case = _locked_case(case_id, acting_user)
+    pending = _pending_shipment(case)
+    if pending is not None and not (recipient_name or recipient_mobile or address):
+        return _book(pending, acting_user)
+    name, mobile, place = _recipient(recipient_name, recipient_mobile, address)
+    shipment = pending or _new_shipment(case, name, mobile, place)
+    shipment.recipient_name, shipment.recipient_mobile = name, mobile
+    shipment.address = place
+    return _book(shipment, acting_user)
+
+
+def shipment_dispatch_pending(*, case: Case) -> Shipment | None:
+    """At the result (called in the decision's transaction): book the express
+    parcel the applicant asked for, if any."""
+    pending = _pending_shipment(case)
+    if pending is None:
+        return None
+    return _book(pending, None)
 
 
 @transaction.atomic

@@ -163,15 +163,37 @@ def case_notify(
     when the case has a contact mobile, an email when the account has an address.
 
     Runs in the caller's transaction (callers hold the case row lock, so the
-    occurrence count cannot race). ``occurrence`` pins the reference explicitly
-    (e.g. a reminder per appointment); ``extra`` is appended to the body."""
+    occurrence count cannot race). ``occurrence`` pins the reference explicitly;
+    ``extra`` is appended to the body."""
     n = occurrence if occurrence is not None else _occurrence(case, event)
-    reference = f"case:{case.pk}:{event}:{n}"
-    if Notification.objects.filter(reference=reference).exists():
-        return list(Notification.objects.filter(reference__startswith=reference))
     text = _texts(case, event)
-    body = f"{text.body}{extra}"
-    recipient = case.applicant
+    return user_notify(
+        recipient=case.applicant,
+        case=case,
+        event=event,
+        reference=f"case:{case.pk}:{event}:{n}",
+        title=text.title,
+        body=f"{text.body}{extra}",
+        mobile=case.contact_mobile or "",
+    )
+
+
+def user_notify(
+    *,
+    recipient: Any,
+    event: str,
+    reference: str,
+    title: str,
+    body: str,
+    mobile: str = "",
+    case: Case | None = None,
+) -> list[Notification]:
+    """Write the site message (delivered as written) and the SMS and email rows
+    (delivered by a task after commit). A reference already used writes nothing
+    and returns the existing rows."""
+    existing = list(Notification.objects.filter(reference__startswith=reference))
+    if any(row.reference == reference for row in existing):
+        return existing
     rows = [
         Notification(
             recipient=recipient,
@@ -179,14 +201,14 @@ def case_notify(
             event=event,
             channel=NotificationChannel.SITE,
             reference=reference,
-            title=text.title,
+            title=title,
             body=body,
             # The row is the delivered site message: nothing to hand to a gateway.
             status=DeliveryStatus.SENT,
             sent_at=timezone.now(),
         )
     ]
-    if case.contact_mobile:
+    if mobile:
         rows.append(
             Notification(
                 recipient=recipient,
@@ -194,7 +216,7 @@ def case_notify(
                 event=event,
                 channel=NotificationChannel.SMS,
                 reference=f"{reference}:sms",
-                title=text.title,
+                title=title,
                 body=body,
             )
         )
@@ -206,27 +228,25 @@ def case_notify(
                 event=event,
                 channel=NotificationChannel.EMAIL,
                 reference=f"{reference}:email",
-                title=text.title,
+                title=title,
                 body=body,
             )
         )
     for row in rows:
         row.save(force_insert=True)
     ids = [row.pk for row in rows if row.status == DeliveryStatus.PENDING]
+    if ids:
 
-    if not ids:
-        return rows
+        def enqueue() -> None:
+            from .tasks import deliver_notification
 
-    def enqueue() -> None:
-        from .tasks import deliver_notification
+            for notification_id in ids:
+                deliver_notification.enqueue(notification_id=notification_id)
 
-        for notification_id in ids:
-            deliver_notification.enqueue(notification_id=notification_id)
-
-    transaction.on_commit(enqueue)
+        transaction.on_commit(enqueue)
     logger.info(
-        "case_notification_queued",
-        case_id=case.pk,
+        "notification_queued",
+        case_id=case.pk if case is not None else None,
         notification_event=event,
         channels=[row.channel for row in rows],
     )

@@ -24,3 +24,26 @@ def staff_handles_case(user: Any, case: Any) -> bool:
     return staff_handles(
         user, organisation_id=case.organisation_id, division_code=case.division.code
     )
+
+
+def handled_organisation_ids(user: Any) -> list[int]:
+    """Organisations whose cases ``user`` handles (role and division scope)."""
+    from zhengwu.core.models import Organisation
+
+    scope = staff_scope(user)
+    candidates: set[int] = set()
+    for role in HANDLING_ROLES:
+        candidates |= scope.organisation_ids(role)
+    if not candidates:
+        return []
+    return [
+        organisation.pk
+        for organisation in Organisation.objects.filter(
+            pk__in=candidates
+        ).select_related("division")
+        if staff_handles(
+            user,
+            organisation_id=organisation.pk,
+            division_code=organisation.division.code,
+        )
+    ]

@@ -33,10 +33,21 @@ def retry_delay(attempts: int) -> datetime.timedelta:
     return datetime.timedelta(seconds=RETRY_DELAYS_SECONDS[index])
 
 
+def _mobile(notification: Notification) -> str:
+    """The case's contact mobile, else the recipient's own (person record)."""
+    if notification.case is not None:
+        return notification.case.contact_mobile or ""
+    from zhengwu.identity.facade import applicant_profile, person_label_for_user
+
+    label = person_label_for_user(notification.recipient)
+    profile = applicant_profile(notification.recipient, label) if label else None
+    return profile.mobile if profile is not None else ""
+
+
 def _send(notification: Notification) -> str:
     """Hand the message to its channel; returns a provider id. Raises on failure."""
     if notification.channel == NotificationChannel.SMS:
-        mobile = notification.case.contact_mobile if notification.case else ""
+        mobile = _mobile(notification)
         if not mobile:
             return "no-mobile"
         # The outbox reference is derived from ours: a second delivery of this
@@ -160,3 +171,29 @@ def redeliver_stale_notifications() -> int:
             "stale_notifications_enqueued", count=len(ids), sms_count=len(sms_ids)
         )
     return len(ids) + len(sms_ids)
+
+
+@task()
+def send_appointment_reminders() -> int:
+    """Remind the appointments of tomorrow (once each)."""
+    from .appointments import appointment_reminders_send
+
+    return appointment_reminders_send()
+
+
+@task()
+def refresh_deadlines() -> int:
+    """Refresh case deadline states (the lifecycle's ``deadlines.refresh_deadlines``)
+    and fill in rectification due dates left empty for an unknown calendar year."""
+    from .ratings import rectification_deadlines_refresh
+
+    filled = rectification_deadlines_refresh()
+    try:
+        from .deadlines import refresh_deadlines as refresh_case_deadlines
+    except ImportError:  # the lifecycle module does not have it (yet)
+        logger.warning("refresh_deadlines_missing")
+        return filled
+    result = refresh_case_deadlines()
+    if isinstance(result, dict):
+        return filled + sum(v for v in result.values() if isinstance(v, int))
+    return filled + (result if isinstance(result, int) else 0)

@@ -9,11 +9,13 @@ see docs/integrations.md) and retries with a growing delay until the receiver an
 
 import datetime
 import ipaddress
+import secrets
 from typing import Any
 from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import QuerySet
 from django.tasks import task
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -28,7 +30,7 @@ from .constants import DeliveryStatus
 from .errors import CaseError
 from .models import Case, WebhookDelivery, WebhookSubscription
 from .providers.signing import HEADER_EVENT, canonical_json, signed_headers
-from .staff_rights import staff_handles
+from .staff_rights import handled_organisation_ids, staff_handles
 
 logger = structlog.get_logger(__name__)
 
@@ -191,19 +193,11 @@ def _handles_organisation(user: Any, organisation_id: int) -> bool:
     )
 
 
-def subscriptions_for_user(user: Any) -> list[WebhookSubscription]:
+def subscriptions_for_user(user: Any) -> QuerySet[WebhookSubscription]:
     """Active subscriptions of the organisations the user handles cases for."""
-    return [
-        subscription
-        for subscription in WebhookSubscription.objects.filter(is_active=True)
-        .select_related("organisation__division")
-        .order_by("pk")
-        if staff_handles(
-            user,
-            organisation_id=subscription.organisation_id,
-            division_code=subscription.organisation.division.code,
-        )
-    ]
+    return WebhookSubscription.objects.filter(
+        is_active=True, organisation_id__in=handled_organisation_ids(user)
+    ).order_by("pk")
 
 
 def _check_url(url: str) -> str:
@@ -232,15 +226,17 @@ def webhook_subscribe(
     acting_user: Any,
     organisation_id: int,
     url: str,
-    secret: str,
     events: list[str] | None = None,
-) -> WebhookSubscription:
-    """Staff of the organisation subscribe their system; the secret (at least 16
-    characters) is stored encrypted and used for HMAC-SM3."""
+    secret: str = "",
+) -> tuple[WebhookSubscription, str]:
+    """Staff of the organisation subscribe their system. The secret (generated
+    unless given; at least 16 characters) is stored encrypted, used for HMAC-SM3
+    and returned once so the receiving system can be configured."""
     if not _handles_organisation(acting_user, organisation_id):
         raise CaseError(WEBHOOK_NOT_FOUND, _("无权为该部门订阅状态推送。"), status=403)
     url = _check_url(url)
-    if len(secret or "") < 16 or len(secret) > 200:
+    secret = secret or secrets.token_urlsafe(32)
+    if len(secret) < 16 or len(secret) > 200:
         message = _("签名密钥须为16至200个字符。")
         raise CaseError(
             WEBHOOK_INVALID, message, fields={"secret": [message]}, status=422
@@ -266,7 +262,7 @@ def webhook_subscribe(
         target=subscription,
         data={"url": url, "events": wanted, "organisation_id": organisation_id},
     )
-    return subscription
+    return subscription, secret
 
 
 @transaction.atomic
