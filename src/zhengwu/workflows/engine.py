@@ -110,7 +110,7 @@ SCRIPT_ENGINE = RestrictedScriptEngine()
 # --- process models ---------------------------------------------------------------
 
 
-_SPEC_CACHE: dict[tuple[int, str], tuple[BpmnProcessSpec, dict[str, Any]]] = {}
+_SPEC_CACHE: dict[tuple[str, str], tuple[BpmnProcessSpec, dict[str, Any]]] = {}
 
 
 def parse_process(root: Any, process_id: str) -> tuple[BpmnProcessSpec, dict[str, Any]]:
@@ -123,11 +123,11 @@ def parse_process(root: Any, process_id: str) -> tuple[BpmnProcessSpec, dict[str
 
 
 def process_spec(
-    definition_pk: int, bpmn_xml: str, process_id: str
+    digest: str, bpmn_xml: str, process_id: str
 ) -> tuple[BpmnProcessSpec, dict[str, Any]]:
-    """The parsed spec of a stored definition, cached per process (definitions are
-    never edited: a new upload is a new row)."""
-    key = (definition_pk, process_id)
+    """The parsed spec of a stored definition, cached by the document's digest (the
+    cache is content-addressed, so it can never serve another document)."""
+    key = (digest, process_id)
     if key not in _SPEC_CACHE:
         root = parse_xml(bpmn_xml.encode())
         _SPEC_CACHE[key] = parse_process(root, process_id)
@@ -162,7 +162,7 @@ def dmn_namespace(root: Any) -> str:
     return etree.QName(root).namespace or ""
 
 
-_DMN_CACHE: dict[int, tuple[DecisionTable, dict[str, str]]] = {}
+_DMN_CACHE: dict[str, tuple[DecisionTable, dict[str, str]]] = {}
 
 
 def parse_decision(root: Any) -> tuple[DecisionTable, dict[str, str]]:

@@ -125,10 +125,19 @@ def _run_engine(workflow: Any, action: Any) -> None:
     try:
         action()
         workflow.do_engine_steps()
-    except (SpiffWorkflowException, evaluator.RestrictedExpressionError) as error:
+    except (
+        SpiffWorkflowException,
+        evaluator.RestrictedExpressionError,
+        # SpiffWorkflow's own code on data of the wrong shape (a multi-instance over
+        # a number instead of a list, ...)
+        TypeError,
+        ValueError,
+        KeyError,
+        IndexError,
+    ) as error:
         task_spec = getattr(error, "task_spec", None)
         element = getattr(task_spec, "bpmn_id", "") or ""
-        cause = error.__cause__ or getattr(error, "exception", None) or error
+        cause = _reason(error)
         logger.warning("workflow_step_failed", element=element, error=str(cause))
         raise WorkflowRuntimeError(
             "workflows.step_failed",
@@ -136,6 +145,19 @@ def _run_engine(workflow: Any, action: Any) -> None:
             % {"element": element or "?", "reason": cause},
             element_id=element,
         ) from error
+
+
+def _reason(error: BaseException) -> str:
+    """The evaluator's own (Chinese) message when it is behind SpiffWorkflow's
+    wrapping exception, else the error's text."""
+    seen: BaseException | None = error
+    for _depth in range(10):
+        if seen is None:
+            break
+        if isinstance(seen, evaluator.RestrictedExpressionError):
+            return str(seen)
+        seen = seen.__cause__ or seen.__context__
+    return str(error)
 
 
 def _ready(workflow: Any) -> list[ReadyTask]:
@@ -219,7 +241,7 @@ def start(
             },
         )
     spec, subprocess_specs = engine.process_spec(
-        definition.pk, definition.bpmn_xml, definition.process_id
+        definition.sm3, definition.bpmn_xml, definition.process_id
     )
     workflow = engine.new_workflow(spec, subprocess_specs)
 
@@ -371,7 +393,7 @@ def decide(*, decision_key: str, data: dict) -> Decision:
             "workflows.decision_not_found",
             _("决策表“%(key)s”不存在。") % {"key": decision_key},
         )
-    table, labels = engine.decision_table(table_row.pk, table_row.dmn_xml)
+    table, labels = engine.decision_table(table_row.sm3, table_row.dmn_xml)
     task = _DecisionTask(_json_data(data, "data"))
     dmn = DMNEngine(table)
     matched = []
@@ -388,7 +410,7 @@ def decide(*, decision_key: str, data: dict) -> Decision:
                 "decision_rule_failed",
                 decision=decision_key,
                 rule=rule.id,
-                error=str(error.__cause__ or error),
+                error=_reason(error),
             )
             holds = False
         if holds:
@@ -411,7 +433,7 @@ def decide(*, decision_key: str, data: dict) -> Decision:
         raise WorkflowRuntimeError(
             "workflows.step_failed",
             _("决策规则 %(rule)s 的输出无法计算：%(reason)s")
-            % {"rule": rule.id, "reason": error.__cause__ or error},
+            % {"rule": rule.id, "reason": _reason(error)},
         ) from error
     return Decision(
         matched=True,
