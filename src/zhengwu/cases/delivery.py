@@ -325,8 +325,9 @@ def express_notification_receive(
     source_ip: str | None = None,
 ) -> CallbackAnswer:
     provider = express_gateway()
-    if provider.name != provider_name:
+    if provider_name not in (provider.name, getattr(provider, "callback_name", "")):
         return CallbackAnswer(404, "fail", "unknown_provider")
+    provider_name = provider.name
     return provider_callback_receive(
         provider_name=provider_name,
         kind="shipment",

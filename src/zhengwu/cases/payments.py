@@ -416,12 +416,14 @@ def payment_notification_receive(
     body: bytes,
     source_ip: str | None = None,
 ) -> CallbackAnswer:
-    """Handle one asynchronous notification from payment provider ``provider_name``:
+    """Handle one asynchronous notification from payment provider ``provider_name``
+    (its name or the URL segment it posts to, ``callback_name``):
     200 ``success`` once handled (also for a replay), 400 ``fail`` when forged,
     stale, malformed or not matching the order — and then nothing changes."""
-    provider = gateway_named(provider_name)
-    if provider is None:
+    provider = gateway()
+    if provider_name not in (provider.name, getattr(provider, "callback_name", "")):
         return CallbackAnswer(404, "fail", "unknown_provider")
+    provider_name = provider.name
     verification = provider.verify_notification(headers=headers, body=body)
     data = _parse(body)
     kind = str((data or {}).get("kind", "payment"))[:20]

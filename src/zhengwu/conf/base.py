@@ -313,15 +313,24 @@ LOGGING = {
 }
 
 # --- cases: notifications, payment, express, webhooks, ratings (helper B2) ---------
-# Email of case notifications (Django's mail API); SMTP unless told otherwise.
-EMAIL_BACKEND = env(
+# Email of case notifications (Django's mail API, MAILERS); SMTP unless told otherwise.
+_EMAIL_BACKEND = env(
     "EMAIL_BACKEND",
     default="django.core.mail.backends.console.EmailBackend"
     if DEBUG
     else "django.core.mail.backends.smtp.EmailBackend",
 )
-EMAIL_HOST = env("EMAIL_HOST", default="localhost")
-EMAIL_PORT = env("EMAIL_PORT", default=25, cast=as_int)
+MAILERS = {
+    "default": {
+        "BACKEND": _EMAIL_BACKEND,
+        "OPTIONS": {
+            "host": env("EMAIL_HOST", default="localhost"),
+            "port": env("EMAIL_PORT", default=25, cast=as_int),
+        }
+        if _EMAIL_BACKEND.endswith("smtp.EmailBackend")
+        else {},
+    }
+}
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="noreply@zhengwu.local")
 ZHENGWU_NOTIFICATION_MAX_ATTEMPTS = env(
     "NOTIFICATION_MAX_ATTEMPTS", default=5, cast=as_int

@@ -25,6 +25,7 @@ DESCRIPTIONS = {
 
 class LocalExpressGateway:
     name = NAME
+    callback_name = "local"  # /api/v1/cases/callbacks/<kind>/local
 
     def create_order(self, shipment: Shipment) -> str:
         digits = int(stable_notify_id(NAME, "waybill", shipment.order_number), 16)

@@ -23,6 +23,7 @@ NAME = "local_pay"
 
 class LocalPaymentGateway:
     name = NAME
+    callback_name = "local"  # /api/v1/cases/callbacks/<kind>/local
 
     def create_order(self, order: PaymentOrder) -> str:
         return reverse("cases_callbacks:local_pay", args=[order.order_number])
