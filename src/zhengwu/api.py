@@ -12,6 +12,8 @@ from django.utils.translation import gettext as _
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 
+from zhengwu.cases.api import router as cases_router
+from zhengwu.cases.api_appointments import router as appointments_router
 from zhengwu.catalog.api import router as catalog_router
 from zhengwu.core.api import router as core_router
 from zhengwu.core.errors import DomainError, pydantic_fields
@@ -26,6 +28,8 @@ api = NinjaAPI(
 api.add_router("/core/", core_router)
 api.add_router("/catalog/", catalog_router)
 api.add_router("/identity/", identity_router)
+api.add_router("/cases/", cases_router)
+api.add_router("/appointments/", appointments_router)
 
 
 @api.exception_handler(DomainError)

@@ -21,7 +21,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 
 import structlog
-from ninja import File, Form, Path, Query, Router
+from ninja import File, Form, Path, Query, Router, Status
 from ninja.files import UploadedFile
 from ninja.security import SessionAuth
 
@@ -42,6 +42,7 @@ from . import (
     files,
     forms,
     notify,
+    ratings,
     selectors,
     services,
     webhooks,
@@ -90,12 +91,14 @@ from .schemas import (
     NotAcceptIn,
     PauseEndIn,
     PauseStartIn,
+    PickupIn,
     RatingIn,
     RatingOut,
     RectificationFiltersIn,
     RectificationOut,
     RectificationPageOut,
     RectificationRespondIn,
+    ShipmentIn,
     SubmitIn,
     SupplementIn,
     SupplementRequestIn,
@@ -541,7 +544,7 @@ def _file_response(stored: StoredFile) -> HttpResponse:
     "with the same key (header or body `submission_key`) returns the same case "
     "(200) and creates nothing. Without a key every request is a new case.",
 )
-def apply(request: HttpRequest, payload: CaseApplyIn) -> tuple[int, Any]:
+def apply(request: HttpRequest, payload: CaseApplyIn) -> Status:
     key = _submission_key(request, payload.submission_key)
     case = services.case_apply(
         user=request.auth,
@@ -559,7 +562,7 @@ def apply(request: HttpRequest, payload: CaseApplyIn) -> tuple[int, Any]:
             _("该幂等键已用于另一事项的申请。"),
             status=409,
         )
-    return (200 if replayed else 201), _case_out(request, case)
+    return Status(200 if replayed else 201, _case_out(request, case))
 
 
 @router.post(
@@ -568,7 +571,7 @@ def apply(request: HttpRequest, payload: CaseApplyIn) -> tuple[int, Any]:
     auth=case_auth,
     summary="Save a new draft (form checked only on submission)",
 )
-def create_draft(request: HttpRequest, payload: DraftIn) -> tuple[int, Any]:
+def create_draft(request: HttpRequest, payload: DraftIn) -> Status:
     case = services.case_draft_save(
         user=request.auth,
         acting=acting_for_request(request),
@@ -576,11 +579,11 @@ def create_draft(request: HttpRequest, payload: DraftIn) -> tuple[int, Any]:
         handling_item_code=payload.handling_item_code,
         form_data=payload.form_data,
     )
-    return 201, _case_out(request, case)
+    return Status(201, _case_out(request, case))
 
 
 @router.patch(
-    "/drafts/{case_id}",
+    "/drafts/{int:case_id}",
     response={200: CaseOut, **ERRORS},
     auth=case_auth,
     summary="Save a draft again",
@@ -605,7 +608,7 @@ def update_draft(
 
 
 @router.post(
-    "/{case_id}/submit",
+    "/{int:case_id}/submit",
     response={200: CaseOut, **ERRORS},
     auth=case_auth,
     summary="Submit a draft (idempotent: submitting again returns the case)",
@@ -727,7 +730,7 @@ def download_file(request: HttpRequest, file_id: uuid.UUID) -> HttpResponse:
 
 
 @router.get(
-    "/{case_id}",
+    "/{int:case_id}",
     response={200: CaseOut, **ERRORS},
     auth=case_auth,
     summary="One case: status, due date, deadline state, materials, supplements, "
@@ -738,7 +741,7 @@ def get_case(request: HttpRequest, case_id: CaseId) -> dict[str, Any]:
 
 
 @router.get(
-    "/{case_id}/timeline",
+    "/{int:case_id}/timeline",
     response={200: list[TimelineEntryOut], **ERRORS},
     auth=case_auth,
     summary="Every step of the case, oldest first (from the audit log)",
@@ -749,7 +752,7 @@ def timeline(request: HttpRequest, case_id: CaseId) -> list[dict[str, Any]]:
 
 
 @router.post(
-    "/{case_id}/materials",
+    "/{int:case_id}/materials",
     response={201: MaterialOut, **ERRORS},
     auth=case_auth,
     summary="Upload a material (multipart; type by content, size-limited, SM3-hashed)",
@@ -759,7 +762,7 @@ def upload_material(
     case_id: CaseId,
     file: File[UploadedFile],
     material_name: str = Form(..., min_length=1, max_length=MATERIAL_NAME_MAX),
-) -> tuple[int, Any]:
+) -> Status:
     case = _case(request, case_id)
     if _CONTROL.search(material_name):
         raise _field_error("request.invalid", "material_name", _("不能包含控制字符。"))
@@ -771,18 +774,18 @@ def upload_material(
         filename=_clean_filename(file.name),
         content=_read_upload(file),
     )
-    return 201, _material(_material_with_file(material))
+    return Status(201, _material(_material_with_file(material)))
 
 
 @router.post(
-    "/{case_id}/materials/reuse",
+    "/{int:case_id}/materials/reuse",
     response={201: MaterialOut, **ERRORS},
     auth=case_auth,
     summary="Reuse a material handed in for an earlier case of the same applicant",
 )
 def reuse_material(
     request: HttpRequest, case_id: CaseId, payload: MaterialReuseIn
-) -> tuple[int, Any]:
+) -> Status:
     case = _case(request, case_id)
     material = services.material_reuse(
         user=request.auth,
@@ -791,11 +794,11 @@ def reuse_material(
         material_name=payload.material_name,
         source_material_id=payload.source_material_id,
     )
-    return 201, _material(_material_with_file(material))
+    return Status(201, _material(_material_with_file(material)))
 
 
 @router.post(
-    "/{case_id}/supplement",
+    "/{int:case_id}/supplement",
     response={200: CaseOut, **ERRORS},
     auth=case_auth,
     summary="Answer a supplement request (补正) and resubmit",
@@ -815,7 +818,7 @@ def supplement(
 
 
 @router.post(
-    "/{case_id}/withdraw",
+    "/{int:case_id}/withdraw",
     response={200: CaseOut, **ERRORS},
     auth=case_auth,
     summary="Withdraw the application",
@@ -829,15 +832,13 @@ def withdraw(request: HttpRequest, case_id: CaseId) -> dict[str, Any]:
 
 
 @router.post(
-    "/{case_id}/rating",
+    "/{int:case_id}/rating",
     response={201: RatingOut, **ERRORS},
     auth=case_auth,
     summary="Rate a finished case (好差评, five levels with indicators)",
 )
-def rate(request: HttpRequest, case_id: CaseId, payload: RatingIn) -> tuple[int, Any]:
+def rate(request: HttpRequest, case_id: CaseId, payload: RatingIn) -> Status:
     case = _case(request, case_id)
-    from . import ratings  # B2's module; lands after this router
-
     rating = ratings.rating_create(
         user=request.auth,
         acting=acting_for_request(request),
@@ -846,11 +847,11 @@ def rate(request: HttpRequest, case_id: CaseId, payload: RatingIn) -> tuple[int,
         indicators=payload.indicators,
         comment=payload.comment,
     )
-    return 201, _rating(rating)
+    return Status(201, _rating(rating))
 
 
 @router.get(
-    "/{case_id}/result",
+    "/{int:case_id}/result",
     auth=case_auth,
     summary="The decision document (PDF) of a decided case",
     openapi_extra=_binary_response("the decision document"),
@@ -863,13 +864,13 @@ def result_document(request: HttpRequest, case_id: CaseId) -> HttpResponse:
 
 
 @router.post(
-    "/{case_id}/delivery",
+    "/{int:case_id}/delivery",
     response={200: CaseOut, **ERRORS},
     auth=case_auth,
-    summary="Deliver a decided case's result (staff): book the express "
-    "(tracking number) or record the pick-up at the counter",
+    summary="Choose how to receive the result: online, pick-up, or express "
+    "(recipient and address; booked at once when the case is decided)",
 )
-def deliver_result(
+def choose_delivery(
     request: HttpRequest, case_id: CaseId, payload: DeliveryIn
 ) -> dict[str, Any]:
     if payload.method == "express":
@@ -879,34 +880,60 @@ def deliver_result(
             for name in ("recipient_name", "recipient_mobile", "address")
             if not getattr(payload, name).strip()
         }
-    else:
-        missing = (
-            {"recipient_name": [_("请填写领取人姓名。")]}
-            if not payload.recipient_name.strip()
-            else {}
-        )
-    if missing:
-        raise DomainError(
-            "request.invalid",
-            _("请求内容不符合要求，请检查标出的字段。"),
-            fields=missing,
-            status=422,
-        )
+        if missing:
+            raise DomainError(
+                "request.invalid",
+                _("请求内容不符合要求，请检查标出的字段。"),
+                fields=missing,
+                status=422,
+            )
+    case = _case(request, case_id)
+    case = delivery.delivery_choose(
+        user=request.auth,
+        acting=acting_for_request(request),
+        case_id=case.pk,
+        method=payload.method,
+        recipient_name=payload.recipient_name,
+        recipient_mobile=payload.recipient_mobile,
+        address=payload.address,
+    )
+    return _case_out(request, case)
+
+
+@router.post(
+    "/{int:case_id}/shipments",
+    response={200: CaseOut, **ERRORS},
+    auth=case_auth,
+    summary="Staff send a decided case's result by express (to the applicant's "
+    "chosen address when the recipient is left empty); tracking number",
+)
+def dispatch_result(
+    request: HttpRequest, case_id: CaseId, payload: ShipmentIn
+) -> dict[str, Any]:
     case = _staff_case(request, case_id)
-    if payload.method == "express":
-        delivery.shipment_create(
-            case_id=case.pk,
-            acting_user=request.auth,
-            recipient_name=payload.recipient_name,
-            recipient_mobile=payload.recipient_mobile,
-            address=payload.address,
-        )
-    else:
-        delivery.result_pickup(
-            case_id=case.pk,
-            acting_user=request.auth,
-            picked_up_by=payload.recipient_name,
-        )
+    delivery.shipment_create(
+        case_id=case.pk,
+        acting_user=request.auth,
+        recipient_name=payload.recipient_name,
+        recipient_mobile=payload.recipient_mobile,
+        address=payload.address,
+    )
+    return _case_out(request, case)
+
+
+@router.post(
+    "/{int:case_id}/pickup",
+    response={200: CaseOut, **ERRORS},
+    auth=case_auth,
+    summary="Staff record that the result was collected at the counter",
+)
+def record_pickup(
+    request: HttpRequest, case_id: CaseId, payload: PickupIn
+) -> dict[str, Any]:
+    case = _staff_case(request, case_id)
+    delivery.result_pickup(
+        case_id=case.pk, acting_user=request.auth, picked_up_by=payload.picked_up_by
+    )
     return _case_out(request, case)
 
 
@@ -918,7 +945,7 @@ def deliver_result(
 )
 def apply_bundle(
     request: HttpRequest, code: BundleCode, payload: BundleApplyIn
-) -> tuple[int, Any]:
+) -> Status:
     key = _submission_key(request, payload.submission_key)
     bundle = services.bundle_apply(
         user=request.auth,
@@ -928,7 +955,7 @@ def apply_bundle(
         submission_key=key or uuid.uuid4().hex,
     )
     replayed = bool(getattr(bundle, "replayed", False))
-    return (200 if replayed else 201), _bundle(bundle)
+    return Status(200 if replayed else 201, _bundle(bundle))
 
 
 # --- staff: workbench ------------------------------------------------------------------
@@ -967,7 +994,7 @@ def _task_out(request: HttpRequest, task: CaseTask) -> dict[str, Any]:
 
 
 @router.post(
-    "/tasks/{task_id}/claim",
+    "/tasks/{int:task_id}/claim",
     response={200: TaskOut, **ERRORS},
     auth=case_auth,
     summary="Claim a task",
@@ -980,7 +1007,7 @@ def claim_task(request: HttpRequest, task_id: ObjectId) -> dict[str, Any]:
 
 
 @router.post(
-    "/tasks/{task_id}/hand-over",
+    "/tasks/{int:task_id}/hand-over",
     response={200: TaskOut, **ERRORS},
     auth=case_auth,
     summary="Hand a claimed task over to a colleague of the same organisation",
@@ -1001,7 +1028,7 @@ def hand_over_task(
 
 
 @router.post(
-    "/tasks/{task_id}/return",
+    "/tasks/{int:task_id}/return",
     response={200: TaskOut, **ERRORS},
     auth=case_auth,
     summary="Give a claimed task back to the pool, with the reason",
@@ -1019,7 +1046,7 @@ def return_task(
 
 
 @router.post(
-    "/tasks/{task_id}/complete",
+    "/tasks/{int:task_id}/complete",
     response={200: TaskOut, **ERRORS},
     auth=case_auth,
     summary="Complete a claimed task with its outcome and opinion",
@@ -1043,7 +1070,7 @@ def complete_task(
 
 
 @router.post(
-    "/{case_id}/accept",
+    "/{int:case_id}/accept",
     response={200: CaseOut, **ERRORS},
     auth=case_auth,
     summary="Accept (受理) a submitted case",
@@ -1057,7 +1084,7 @@ def accept(request: HttpRequest, case_id: CaseId, payload: AcceptIn) -> dict[str
 
 
 @router.post(
-    "/{case_id}/request-supplement",
+    "/{int:case_id}/request-supplement",
     response={200: CaseOut, **ERRORS},
     auth=case_auth,
     summary="Ask for everything missing at once (一次性告知补正)",
@@ -1076,7 +1103,7 @@ def request_supplement(
 
 
 @router.post(
-    "/{case_id}/not-accept",
+    "/{int:case_id}/not-accept",
     response={200: CaseOut, **ERRORS},
     auth=case_auth,
     summary="Refuse acceptance (不予受理) with the reason and legal basis",
@@ -1095,7 +1122,7 @@ def not_accept(
 
 
 @router.post(
-    "/{case_id}/pauses",
+    "/{int:case_id}/pauses",
     response={200: CaseOut, **ERRORS},
     auth=case_auth,
     summary="Start a special procedure: the clock stops (行政许可法 第45条)",
@@ -1114,7 +1141,7 @@ def start_pause(
 
 
 @router.post(
-    "/{case_id}/pauses/end",
+    "/{int:case_id}/pauses/end",
     response={200: CaseOut, **ERRORS},
     auth=case_auth,
     summary="End the open special procedure: the clock runs again",
@@ -1128,14 +1155,14 @@ def end_pause(
 
 
 @router.post(
-    "/{case_id}/extensions",
+    "/{int:case_id}/extensions",
     response={201: ExtensionOut, **ERRORS},
     auth=case_auth,
     summary="Ask for an extension of the limit (approved by another person)",
 )
 def request_extension(
     request: HttpRequest, case_id: CaseId, payload: ExtensionIn
-) -> tuple[int, Any]:
+) -> Status:
     case = _staff_case(request, case_id)
     extension = services.extension_request(
         case_id=case.pk,
@@ -1143,11 +1170,11 @@ def request_extension(
         days=payload.days,
         reason=payload.reason,
     )
-    return 201, _extension(extension)
+    return Status(201, _extension(extension))
 
 
 @router.post(
-    "/extensions/{extension_id}/decide",
+    "/extensions/{int:extension_id}/decide",
     response={200: ExtensionOut, **ERRORS},
     auth=case_auth,
     summary="Approve or refuse an extension request",
@@ -1169,7 +1196,7 @@ def decide_extension(
     summary="Open a draft for the walk-in applicant of the clerk's open counter "
     "visit; the clerk then uploads the scanned materials and submits it",
 )
-def open_counter_case(request: HttpRequest, payload: CounterCaseIn) -> tuple[int, Any]:
+def open_counter_case(request: HttpRequest, payload: CounterCaseIn) -> Status:
     _require_staff(request)
     case = services.counter_case_open(
         acting_user=request.auth,
@@ -1179,7 +1206,7 @@ def open_counter_case(request: HttpRequest, payload: CounterCaseIn) -> tuple[int
         handling_item_code=payload.handling_item_code,
         form_data=payload.form_data,
     )
-    return 201, _case_out(request, case)
+    return Status(201, _case_out(request, case))
 
 
 # --- staff: handling configuration ---------------------------------------------------
@@ -1223,7 +1250,7 @@ def upload_bpmn(
     listing_code: ListingCode,
     file: File[UploadedFile],
     name: str = Form("", max_length=200),
-) -> tuple[int, Any]:
+) -> Status:
     """Upload the model under the listing's own key and point the listing's handling
     configuration at it, in one transaction: a refused configuration (not the
     listing's editor) keeps no model either."""
@@ -1253,7 +1280,7 @@ def upload_bpmn(
             process_template="custom",
             process_key=info.key,
         )
-    return 201, {"key": info.key, "name": info.name, "version": info.version}
+    return Status(201, {"key": info.key, "name": info.name, "version": info.version})
 
 
 # --- staff: webhooks and rectification ------------------------------------------------
@@ -1266,7 +1293,7 @@ def upload_bpmn(
     summary="Subscribe a department system to signed status changes "
     "(the secret is shown once)",
 )
-def create_webhook(request: HttpRequest, payload: WebhookIn) -> tuple[int, Any]:
+def create_webhook(request: HttpRequest, payload: WebhookIn) -> Status:
     _require_staff(request)
     subscription, secret = webhooks.webhook_subscribe(
         acting_user=request.auth,
@@ -1274,7 +1301,7 @@ def create_webhook(request: HttpRequest, payload: WebhookIn) -> tuple[int, Any]:
         url=payload.url,
         events=payload.events,
     )
-    return 201, _webhook(subscription, secret)
+    return Status(201, _webhook(subscription, secret))
 
 
 @router.get(
@@ -1289,12 +1316,12 @@ def list_webhooks(request: HttpRequest) -> list[dict[str, Any]]:
 
 
 @router.delete(
-    "/webhooks/{subscription_id}",
+    "/webhooks/{int:subscription_id}",
     response={204: None, **ERRORS},
     auth=case_auth,
     summary="End a subscription",
 )
-def delete_webhook(request: HttpRequest, subscription_id: ObjectId) -> tuple[int, None]:
+def delete_webhook(request: HttpRequest, subscription_id: ObjectId) -> Status:
     _require_staff(request)
     subscription = (
         webhooks.subscriptions_for_user(request.auth).filter(pk=subscription_id).first()
@@ -1304,7 +1331,7 @@ def delete_webhook(request: HttpRequest, subscription_id: ObjectId) -> tuple[int
     webhooks.webhook_unsubscribe(
         acting_user=request.auth, subscription_id=subscription.pk
     )
-    return 204, None
+    return Status(204, None)
 
 
 @router.get(
@@ -1316,8 +1343,6 @@ def delete_webhook(request: HttpRequest, subscription_id: ObjectId) -> tuple[int
 def list_rectifications(
     request: HttpRequest, filters: Query[RectificationFiltersIn]
 ) -> dict[str, Any]:
-    from . import ratings
-
     _require_staff(request)
     orders = ratings.rectifications_for_user(request.auth).select_related(
         "case", "organisation", "rating"
@@ -1336,7 +1361,7 @@ def list_rectifications(
 
 
 @router.post(
-    "/rectifications/{order_id}/respond",
+    "/rectifications/{int:order_id}/respond",
     response={200: RectificationOut, **ERRORS},
     auth=case_auth,
     summary="Answer a rectification order",
@@ -1344,8 +1369,6 @@ def list_rectifications(
 def respond_rectification(
     request: HttpRequest, order_id: ObjectId, payload: RectificationRespondIn
 ) -> dict[str, Any]:
-    from . import ratings
-
     _require_staff(request)
     order = ratings.rectifications_for_user(request.auth).filter(pk=order_id).first()
     if order is None:

@@ -9,7 +9,7 @@ from typing import Annotated, Any
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
 
-from ninja import Path, Query, Router
+from ninja import Path, Query, Router, Status
 
 from zhengwu.core.errors import NotFoundError
 from zhengwu.core.schemas import MAX_KEY
@@ -126,11 +126,11 @@ def list_slots(request: HttpRequest, filters: Query[SlotFiltersIn]) -> list[dict
     auth=case_auth,
     summary="Book a slot for a listing",
 )
-def book(request: HttpRequest, payload: BookIn) -> tuple[int, Any]:
+def book(request: HttpRequest, payload: BookIn) -> Status:
     appointment = appointments.appointment_book(
         user=request.auth, slot_id=payload.slot_id, listing_code=payload.listing_code
     )
-    return 201, _present(request, appointment)
+    return Status(201, _present(request, appointment))
 
 
 @router.get(
@@ -153,7 +153,7 @@ def list_mine(request: HttpRequest, filters: Query[AppointmentPageIn]) -> dict:
 
 
 @router.post(
-    "/{appointment_id}/cancel",
+    "/{int:appointment_id}/cancel",
     response={200: AppointmentOut, **ERRORS},
     auth=case_auth,
     summary="Cancel a booked appointment",
@@ -167,7 +167,7 @@ def cancel(request: HttpRequest, appointment_id: ObjectId) -> dict[str, Any]:
 
 
 @router.post(
-    "/{appointment_id}/arrive",
+    "/{int:appointment_id}/arrive",
     response={200: AppointmentOut, **ERRORS},
     auth=case_auth,
     summary="Arrive at the hall: take the queue number (取号)",

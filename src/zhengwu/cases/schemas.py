@@ -165,12 +165,24 @@ class RatingIn(Schema):
 
 class DeliveryIn(Schema):
     """Express needs the recipient, a mobile and the address (checked by the
-    handler, which names the missing fields); pick-up needs nothing."""
+    handler, which names the missing fields); online and pick-up need nothing."""
 
-    method: Literal["express", "pickup"]
+    method: Literal["online", "express", "pickup"]
     recipient_name: CleanText = Field("", max_length=50)
     recipient_mobile: str = Field("", pattern=r"^(1[3-9][0-9]{9})?$")
     address: CleanText = Field("", max_length=200)
+
+
+class ShipmentIn(Schema):
+    """Empty: to the address the applicant chose."""
+
+    recipient_name: CleanText = Field("", max_length=50)
+    recipient_mobile: str = Field("", pattern=r"^(1[3-9][0-9]{9})?$")
+    address: CleanText = Field("", max_length=200)
+
+
+class PickupIn(Schema):
+    picked_up_by: CleanText = Field(min_length=1, max_length=50)
 
 
 class BundleApplyIn(Schema):
