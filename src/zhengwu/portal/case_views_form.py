@@ -1,0 +1,204 @@
+"""The application form on the page: the fields of a listing's JSON Schema as the
+templates draw them, read back from a POST, and the materials block (upload or reuse
+per material of the guide).
+
+The schema itself, the prefill (少填免填) and the validation with Chinese messages
+belong to ``cases.forms``; this module only turns its render spec into what
+``portal/cases/_field.html`` draws and reads the submitted values back."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.http import QueryDict
+from django.utils.translation import gettext as _
+
+FIELD_PREFIX = "f-"
+MATERIAL_PREFIX = "material-"
+REUSE_PREFIX = "reuse-"
+MAX_TEXT = 2000
+
+
+@dataclass
+class FieldView:
+    """One form field as drawn: ``kind`` is text, textarea, number, date, select,
+    radio or checkbox."""
+
+    name: str
+    label: str
+    kind: str
+    required: bool = False
+    help: str = ""
+    choices: list[tuple[str, str]] = field(default_factory=list)
+    value: Any = None
+    prefilled: bool = False
+    errors: list[str] = field(default_factory=list)
+    max_length: int | None = None
+    minimum: Any = None
+    maximum: Any = None
+    step: str = ""
+
+    @property
+    def html_name(self) -> str:
+        return f"{FIELD_PREFIX}{self.name}"
+
+    @property
+    def html_id(self) -> str:
+        return f"id_{FIELD_PREFIX}{self.name}"
+
+    @property
+    def text_value(self) -> str:
+        if self.value is None:
+            return ""
+        if isinstance(self.value, bool):
+            return "true" if self.value else ""
+        return str(self.value)
+
+
+def _choices(spec: dict[str, Any]) -> list[tuple[str, str]]:
+    if "oneOf" in spec and isinstance(spec["oneOf"], list):
+        return [
+            (
+                str(option.get("const", "")),
+                str(option.get("title", option.get("const"))),
+            )
+            for option in spec["oneOf"]
+            if isinstance(option, dict) and "const" in option
+        ]
+    values = spec.get("enum") or []
+    names = spec.get("enumNames") or spec.get("x-enum-labels") or []
+    return [
+        (str(value), str(names[index]) if index < len(names) else str(value))
+        for index, value in enumerate(values)
+    ]
+
+
+def _kind(spec: dict[str, Any]) -> str:
+    kind = spec.get("type", "string")
+    if isinstance(kind, list):
+        kind = next((k for k in kind if k != "null"), "string")
+    widget = spec.get("x-widget") or spec.get("widget") or ""
+    if kind == "boolean":
+        return "checkbox"
+    if spec.get("enum") or spec.get("oneOf"):
+        if widget in ("radio", "select"):
+            return str(widget)
+        return "radio" if len(_choices(spec)) <= 3 else "select"
+    if kind in ("integer", "number"):
+        return "number"
+    if spec.get("format") == "date":
+        return "date"
+    if widget == "textarea" or (spec.get("maxLength") or 0) > 200:
+        return "textarea"
+    return "text"
+
+
+def fields_from_schema(
+    schema: dict[str, Any],
+    values: dict[str, Any],
+    *,
+    errors: dict[str, list[str]] | None = None,
+    prefilled: set[str] | frozenset[str] = frozenset(),
+) -> list[FieldView]:
+    """The schema's properties in order, with values, errors and prefill marks."""
+    errors = errors or {}
+    properties = schema.get("properties") or {}
+    order = schema.get("x-order") or schema.get("ui:order") or list(properties)
+    required = set(schema.get("required") or [])
+    result = []
+    for name in order:
+        spec = properties.get(name)
+        if not isinstance(spec, dict):
+            continue
+        kind = _kind(spec)
+        result.append(
+            FieldView(
+                name=name,
+                label=str(spec.get("title") or name),
+                kind=kind,
+                required=name in required,
+                help=str(spec.get("description") or ""),
+                choices=_choices(spec),
+                value=values.get(name, spec.get("default")),
+                prefilled=name in prefilled,
+                errors=[str(e) for e in errors.get(name, [])],
+                max_length=spec.get("maxLength"),
+                minimum=spec.get("minimum"),
+                maximum=spec.get("maximum"),
+                step="1" if spec.get("type") == "integer" else "any",
+            )
+        )
+    return result
+
+
+def _coerce(spec: dict[str, Any], raw: str) -> Any:
+    """A typed value where the text is one; otherwise the text itself, so that the
+    validation names the field and the reason instead of the page failing."""
+    kind = spec.get("type", "string")
+    if isinstance(kind, list):
+        kind = next((k for k in kind if k != "null"), "string")
+    if kind == "integer":
+        try:
+            return int(raw)
+        except ValueError:
+            return raw
+    if kind == "number":
+        try:
+            number = float(raw)
+        except ValueError:
+            return raw
+        if number != number or number in (float("inf"), float("-inf")):
+            return raw
+        return int(number) if number.is_integer() and "." not in raw else number
+    return raw
+
+
+def data_from_post(schema: dict[str, Any], post: QueryDict) -> dict[str, Any]:
+    """The form data of a POST, typed by the schema; empty fields are left out."""
+    data: dict[str, Any] = {}
+    for name, spec in (schema.get("properties") or {}).items():
+        if not isinstance(spec, dict):
+            continue
+        key = f"{FIELD_PREFIX}{name}"
+        if _kind(spec) == "checkbox":
+            data[name] = post.get(key) in ("true", "on", "1")
+            continue
+        raw = (post.get(key) or "").replace("\x00", "").strip()[:MAX_TEXT]
+        if raw == "":
+            continue
+        data[name] = _coerce(spec, raw)
+    return data
+
+
+@dataclass
+class MaterialView:
+    """One material of the guide on the form: what is attached already, the file
+    input and the earlier files that could be reused instead."""
+
+    index: int
+    name: str
+    necessity: str
+    note: str
+    attached: list[Any] = field(default_factory=list)
+    reusable: list[tuple[str, str]] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+    reuse_value: str = ""
+
+    @property
+    def is_required(self) -> bool:
+        return self.necessity == "1"
+
+    @property
+    def upload_name(self) -> str:
+        return f"{MATERIAL_PREFIX}{self.index}"
+
+    @property
+    def reuse_name(self) -> str:
+        return f"{REUSE_PREFIX}{self.index}"
+
+    @property
+    def necessity_label(self) -> str:
+        return {"1": _("必要"), "2": _("非必要"), "3": _("容缺后补")}.get(
+            self.necessity, ""
+        )
