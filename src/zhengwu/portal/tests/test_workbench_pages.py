@@ -1,0 +1,332 @@
+"""Staff case workbench pages: the inbox, the case page and its actions. A reviewer of
+department A cannot open or act on department B's cases (404, nothing changes); the
+acceptance forms show Chinese errors on their fields and change nothing on bad
+input."""
+
+import pytest
+
+from zhengwu.cases.constants import CaseStatus, TaskStatus
+from zhengwu.cases.models import Case, CaseTask, SupplementRequest
+from zhengwu.cases.tests.factories import (
+    World,
+    apply,
+    published_listing,
+    seed_calendar_2026,
+)
+from zhengwu.core.models import AuditEvent
+from zhengwu.identity.constants import StaffRole
+from zhengwu.identity.tests.person_factories import make_citizen
+from zhengwu.identity.tests.staff_factories import organisation, staff_user
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def wb(db) -> World:
+    """The cases world (its fixture is named ``world`` like the portal's own):
+    department A (Shenyang) and B (Dalian) with a published listing each."""
+    seed_calendar_2026()
+    org_a = organisation("沈阳市市场监督管理局", "210100")
+    org_b = organisation("大连市公安局", "210200")
+    return World(
+        org_a=org_a,
+        org_b=org_b,
+        listing_a=published_listing(org_a),
+        listing_b=published_listing(org_b),
+        citizen=make_citizen("张三"),
+        other_citizen=make_citizen("李四"),
+        reviewer_a=staff_user("reviewer-a", (org_a, StaffRole.REVIEWER)),
+        approver_a=staff_user("approver-a", (org_a, StaffRole.REVIEWER)),
+        reviewer_b=staff_user("reviewer-b", (org_b, StaffRole.REVIEWER)),
+        clerk_a=staff_user("clerk-a", (org_a, StaffRole.COUNTER_CLERK)),
+        editor_a=staff_user("editor-a", (org_a, StaffRole.DEPARTMENT_EDITOR)),
+    )
+
+
+def _events(case, event):
+    return AuditEvent.objects.filter(
+        target_id=str(case.pk), target_type="cases.case", event=event
+    ).count()
+
+
+def _body(response):
+    return response.content.decode()
+
+
+@pytest.fixture
+def case_a(wb):
+    return apply(wb.citizen.user, wb.listing_a)
+
+
+@pytest.fixture
+def case_b(wb):
+    return apply(wb.other_citizen.user, wb.listing_b)
+
+
+@pytest.fixture
+def accepted_a(wb, case_a):
+    from zhengwu.cases.services import case_accept
+
+    case_accept(case_id=case_a.pk, acting_user=wb.reviewer_a)
+    return Case.objects.get(pk=case_a.pk)
+
+
+# --- access ------------------------------------------------------------------------
+
+
+def test_workbench_needs_login(client, wb):
+    response = client.get("/workbench/")
+    assert response.status_code == 302
+    assert response["Location"].startswith("/accounts/login/")
+
+
+def test_workbench_refuses_citizens_and_catalogue_editors(client, wb):
+    for user in (wb.citizen.user, wb.editor_a):
+        client.force_login(user)
+        assert client.get("/workbench/").status_code == 403
+
+
+def test_inbox_lists_only_my_departments_cases(client, wb, case_a, case_b):
+    # given: one submitted case in each department
+    client.force_login(wb.reviewer_a)
+    # when
+    response = client.get("/workbench/")
+    # then
+    body = _body(response)
+    assert response.status_code == 200
+    assert case_a.number in body
+    assert case_b.number not in body
+    assert "待受理" in body
+
+
+def test_reviewer_of_another_department_gets_404_and_changes_nothing(
+    client, wb, case_a
+):
+    # given
+    client.force_login(wb.reviewer_b)
+    url = f"/workbench/cases/{case_a.pk}/"
+    # when
+    pages = [
+        client.get(url),
+        client.post(url + "accept/", {"opinion": "同意"}),
+        client.post(
+            url + "refuse/", {"reason": "不符合条件", "legal_basis": "行政许可法"}
+        ),
+        client.post(
+            url + "supplement/",
+            {
+                "items-TOTAL_FORMS": "1",
+                "items-INITIAL_FORMS": "0",
+                "items-0-material": "",
+                "items-0-reason": "补充",
+            },
+        ),
+    ]
+    # then
+    assert [p.status_code for p in pages] == [404, 404, 404, 404]
+    case_a.refresh_from_db()
+    assert case_a.status == CaseStatus.SUBMITTED
+    assert _events(case_a, "cases.accepted") == 0
+    assert not SupplementRequest.objects.filter(case=case_a).exists()
+
+
+def test_reviewer_of_another_department_cannot_act_on_tasks(client, wb, accepted_a):
+    # given: the case's first task, open in department A
+    task = CaseTask.objects.filter(case=accepted_a).first()
+    assert task is not None
+    client.force_login(wb.reviewer_b)
+    # when
+    responses = [
+        client.post(f"/workbench/tasks/{task.pk}/{action}/", body)
+        for action, body in [
+            ("claim", {}),
+            (
+                "complete",
+                {f"t{task.pk}-outcome": "approve", f"t{task.pk}-opinion": "x"},
+            ),
+            ("return", {f"t{task.pk}-reason": "x"}),
+            ("hand-over", {f"t{task.pk}-to_user": str(wb.reviewer_b.pk)}),
+        ]
+    ]
+    # then
+    assert [r.status_code for r in responses] == [404, 404, 404, 404]
+    task.refresh_from_db()
+    assert task.status == TaskStatus.OPEN
+    assert task.assignee_id is None
+
+
+def test_material_download_of_another_department_is_404(client, wb, case_a):
+    material = case_a.materials.first()
+    client.force_login(wb.reviewer_b)
+    url = f"/workbench/cases/{case_a.pk}/materials/{material.pk}/"
+    assert client.get(url).status_code == 404
+
+
+# --- the case page and acceptance ---------------------------------------------------
+
+
+def test_case_page_shows_masked_applicant_and_actions(client, wb, case_a):
+    client.force_login(wb.reviewer_a)
+    response = client.get(f"/workbench/cases/{case_a.pk}/")
+    body = _body(response)
+    assert response.status_code == 200
+    assert case_a.applicant_id_masked in body
+    assert "13900000001" not in body  # the contact mobile is masked
+    for label in ("受理", "一次性告知补正", "不予受理", "办理过程", "提交申请"):
+        assert label in body
+
+
+def test_accept_with_too_long_opinion_shows_error_and_changes_nothing(
+    client, wb, case_a
+):
+    client.force_login(wb.reviewer_a)
+    response = client.post(
+        f"/workbench/cases/{case_a.pk}/accept/", {"opinion": "意" * 2001}
+    )
+    assert response.status_code == 400
+    assert "最多 2000 个字" in _body(response) or "2000" in _body(response)
+    case_a.refresh_from_db()
+    assert case_a.status == CaseStatus.SUBMITTED
+
+
+def test_accept_moves_the_case_on(client, wb, case_a):
+    client.force_login(wb.reviewer_a)
+    response = client.post(
+        f"/workbench/cases/{case_a.pk}/accept/", {"opinion": "材料齐全"}
+    )
+    assert response.status_code == 302
+    case_a.refresh_from_db()
+    assert case_a.status == CaseStatus.ACCEPTED
+    page = client.get(response["Location"])
+    assert "已受理" in _body(page)
+
+
+def test_refuse_needs_reason_and_legal_basis(client, wb, case_a):
+    client.force_login(wb.reviewer_a)
+    response = client.post(
+        f"/workbench/cases/{case_a.pk}/refuse/", {"reason": "", "legal_basis": " "}
+    )
+    body = _body(response)
+    assert response.status_code == 400
+    assert "请写明不予受理的理由。" in body
+    assert "请写明不予受理的法律依据。" in body
+    case_a.refresh_from_db()
+    assert case_a.status == CaseStatus.SUBMITTED
+    assert _events(case_a, "cases.not_accepted") == 0
+
+
+def test_supplement_with_no_rows_is_refused(client, wb, case_a):
+    client.force_login(wb.reviewer_a)
+    response = client.post(
+        f"/workbench/cases/{case_a.pk}/supplement/",
+        {
+            "items-TOTAL_FORMS": "2",
+            "items-INITIAL_FORMS": "0",
+            "items-0-material": "",
+            "items-0-reason": "",
+            "items-1-material": "",
+            "items-1-reason": "",
+            "note": "",
+        },
+    )
+    assert response.status_code == 400
+    assert "请至少列出一项需要补正的内容。" in _body(response)
+    case_a.refresh_from_db()
+    assert case_a.status == CaseStatus.SUBMITTED
+
+
+def test_supplement_row_without_reason_is_an_error_on_that_row(client, wb, case_a):
+    client.force_login(wb.reviewer_a)
+    response = client.post(
+        f"/workbench/cases/{case_a.pk}/supplement/",
+        {
+            "items-TOTAL_FORMS": "2",
+            "items-INITIAL_FORMS": "0",
+            "items-0-material": "居民身份证",
+            "items-0-reason": "",
+            "items-1-material": "",
+            "items-1-reason": "",
+        },
+    )
+    body = _body(response)
+    assert response.status_code == 400
+    assert "请写明需要补正的原因和要求。" in body
+    assert 'id="id_items-0-reason-error"' in body
+    assert not SupplementRequest.objects.filter(case=case_a).exists()
+
+
+def test_supplement_lists_every_item_at_once(client, wb, case_a):
+    client.force_login(wb.reviewer_a)
+    response = client.post(
+        f"/workbench/cases/{case_a.pk}/supplement/",
+        {
+            "items-TOTAL_FORMS": "3",
+            "items-INITIAL_FORMS": "0",
+            "items-0-material": "居民身份证",
+            "items-0-reason": "复印件不清晰",
+            "items-1-material": "",
+            "items-1-reason": "联系电话与本人不符",
+            "items-2-material": "",
+            "items-2-reason": "",
+            "note": "请一并补正",
+        },
+    )
+    assert response.status_code == 302
+    case_a.refresh_from_db()
+    assert case_a.status == CaseStatus.SUPPLEMENT_REQUESTED
+    notice = SupplementRequest.objects.get(case=case_a)
+    assert [i["reason"] for i in notice.items] == ["复印件不清晰", "联系电话与本人不符"]
+
+
+def test_claim_then_complete_form_errors_in_chinese(client, wb, accepted_a):
+    task = CaseTask.objects.filter(case=accepted_a, status=TaskStatus.OPEN).first()
+    client.force_login(wb.reviewer_a)
+    claimed = client.post(f"/workbench/tasks/{task.pk}/claim/")
+    assert claimed.status_code == 302
+    task.refresh_from_db()
+    assert task.assignee_id == wb.reviewer_a.pk
+    response = client.post(
+        f"/workbench/tasks/{task.pk}/complete/",
+        {f"t{task.pk}-outcome": "", f"t{task.pk}-opinion": ""},
+    )
+    body = _body(response)
+    assert response.status_code == 400
+    assert "请选择办理结果。" in body
+    assert "请填写办理意见。" in body
+    task.refresh_from_db()
+    assert task.status == TaskStatus.CLAIMED
+
+
+def test_inbox_tabs_and_filters(client, wb, accepted_a):
+    client.force_login(wb.reviewer_a)
+    mine = client.get("/workbench/?tab=mine")
+    assert mine.status_code == 200
+    assert accepted_a.number not in _body(mine)
+    open_tab = client.get("/workbench/?tab=open")
+    assert accepted_a.number in _body(open_tab)
+    filtered = client.get("/workbench/?tab=open&item=没有这个事项")
+    assert accepted_a.number not in _body(filtered)
+    bad = client.get("/workbench/?tab=nonsense&status=nope")
+    assert bad.status_code == 400
+    assert "选择一个有效的选项" in _body(bad)
+    cursor = client.get("/workbench/?tab=open&after=%00garbage")
+    assert cursor.status_code == 200
+
+
+# --- configuration ------------------------------------------------------------------
+
+
+def test_config_page_shows_schema_errors(client, wb):
+    client.force_login(wb.editor_a)
+    url = f"/workbench/config/{wb.listing_a}/"
+    assert client.get(url).status_code == 200
+    response = client.post(
+        url, {"form_schema": "{not json", "process_template": "single"}
+    )
+    assert response.status_code == 400
+    assert "不是有效的 JSON" in _body(response)
+
+
+def test_config_page_refuses_other_departments(client, wb):
+    client.force_login(wb.editor_a)
+    assert client.get(f"/workbench/config/{wb.listing_b}/").status_code == 403

@@ -1,0 +1,273 @@
+"""Two workbench pages besides the inbox: the rectification orders (差评整改) of my
+organisations, and the online-handling configuration of one listing (form schema,
+process model, 秒批 decision table, fee amounts, parallel departments)."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+from urllib.parse import urlencode
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.db import transaction
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
+
+import structlog
+
+from zhengwu.cases.constants import ProcessTemplate, RectificationStatus
+from zhengwu.cases.models import HandlingConfig
+from zhengwu.catalog.facade import listing_for_application
+from zhengwu.core.errors import DomainError
+from zhengwu.core.models import Organisation
+from zhengwu.identity.facade import StaffScope, staff_scope
+
+from . import workbench_data as data
+from .workbench_forms import HandlingConfigForm, RectificationResponseForm
+from .workbench_views import (
+    apply_error,
+    base_context,
+    case_staff_required,
+    forbidden,
+)
+
+logger = structlog.get_logger(__name__)
+
+PAGE = 20
+
+# --- rectification orders ----------------------------------------------------------
+
+
+def _orders(user: Any) -> Any:
+    from zhengwu.cases import ratings
+
+    return ratings.rectifications_for_user(user).select_related(
+        "case", "organisation", "rating"
+    )
+
+
+def _render_rectifications(
+    request: HttpRequest,
+    scope: StaffScope,
+    *,
+    status: int = 200,
+    failed: tuple[int, Any] | None = None,
+) -> HttpResponse:
+    show = request.GET.get("status", "open")
+    if show not in (*RectificationStatus.values, "all"):
+        show = "open"
+    orders = _orders(request.user)
+    if show != "all":
+        orders = orders.filter(status=show)
+    after = data.clamp_int(request.GET.get("after"), 0, 0, 2**62)
+    if after:
+        orders = orders.filter(pk__gt=after)
+    page = list(orders.order_by("due_on", "pk")[: PAGE + 1])
+    more = len(page) > PAGE
+    page = page[:PAGE]
+    rows = []
+    for order in page:
+        form = None
+        if order.status == RectificationStatus.OPEN:
+            if failed and failed[0] == order.pk:
+                form = failed[1]
+            else:
+                form = RectificationResponseForm(prefix=f"r{order.pk}")
+        rows.append({"order": order, "form": form})
+    tabs = [
+        {
+            "key": key,
+            "label": label,
+            "current": key == show,
+            "url": f"{request.path}?{urlencode({'status': key})}",
+        }
+        for key, label in [*RectificationStatus.choices, ("all", _("全部"))]
+    ]
+    context = {
+        **base_context(scope, "rectifications"),
+        "rows": rows,
+        "tabs": tabs,
+        "show": show,
+        "today": timezone.localdate(),
+        "next_url": f"{request.path}?{urlencode({'status': show, 'after': page[-1].pk})}"
+        if more
+        else "",
+    }
+    return render(
+        request, "portal/workbench/rectifications.html", context, status=status
+    )
+
+
+@case_staff_required
+def rectifications(request: HttpRequest, scope: StaffScope) -> HttpResponse:
+    if request.method != "GET":
+        return HttpResponse(status=405, headers={"Allow": "GET"})
+    return _render_rectifications(request, scope)
+
+
+@case_staff_required
+def rectification_respond(
+    request: HttpRequest, scope: StaffScope, pk: int
+) -> HttpResponse:
+    if request.method != "POST":
+        return HttpResponse(status=405, headers={"Allow": "POST"})
+    order = _orders(request.user).filter(pk=pk).first()
+    if order is None:
+        raise Http404(_("没有这个整改工单，或您无权查看。"))
+    form = RectificationResponseForm(request.POST, prefix=f"r{order.pk}")
+    if form.is_valid():
+        try:
+            data.call(
+                "rectification_respond",
+                order_id=order.pk,
+                acting_user=request.user,
+                response=form.cleaned_data["response"],
+            )
+        except DomainError as error:
+            if error.status == 404:
+                raise Http404(error.message) from error
+            if error.status == 403:
+                return forbidden(request, error.message)
+            apply_error(form, error)
+        else:
+            messages.success(request, _("整改情况已提交，等待回访。"))
+            return redirect("portal:wb_rectifications")
+    return _render_rectifications(request, scope, status=400, failed=(order.pk, form))
+
+
+# --- handling configuration ----------------------------------------------------------
+
+
+def _may_configure(scope: StaffScope, organisation_id: int) -> bool:
+    return scope.can_review or scope.can_edit_organisation(organisation_id)
+
+
+def _organisation_choices(listing: Any) -> list[tuple[int, str]]:
+    """Departments that can review in parallel: those of the listing's division."""
+    return list(
+        Organisation.objects.filter(division_id=listing.division_id)
+        .order_by("name")
+        .values_list("pk", "name")
+    )
+
+
+def _initial(config: HandlingConfig | None, fees: list[str]) -> dict[str, Any]:
+    import json
+
+    if config is None:
+        return {"process_template": ProcessTemplate.SINGLE}
+    initial: dict[str, Any] = {
+        "form_schema": json.dumps(config.form_schema, ensure_ascii=False, indent=2)
+        if config.form_schema
+        else "",
+        "process_template": config.process_template,
+        "process_key": config.process_key,
+        "decision_key": config.decision_key,
+        "parallel_organisation_ids": list(config.parallel_organisation_ids or []),
+    }
+    amounts = {
+        item.get("name"): item.get("amount_fen")
+        for item in (config.fee_items or [])
+        if isinstance(item, dict)
+    }
+    for index, name in enumerate(fees):
+        fen = amounts.get(name)
+        if isinstance(fen, int):
+            initial[f"fee_{index}"] = Decimal(fen) / 100
+    return initial
+
+
+@never_cache
+@login_required
+def handling_config(request: HttpRequest, code: str) -> HttpResponse:
+    scope = staff_scope(request.user)
+    listing = listing_for_application(code)
+    if listing is None:
+        raise Http404(_("没有这个实施清单，或它没有在用的版本。"))
+    if not _may_configure(scope, listing.organisation_id):
+        return forbidden(
+            request,
+            _("只有编委办审核人员或本部门事项编辑人员可以修改网上办理配置。"),
+        )
+    fees = [fee.name for fee in listing.guide.fees]
+    organisations = _organisation_choices(listing)
+    config = HandlingConfig.objects.filter(listing_code=listing.code).first()
+    status = 200
+    if request.method == "POST":
+        form = HandlingConfigForm(
+            request.POST, request.FILES, fees=fees, organisations=organisations
+        )
+        if form.is_valid():
+            try:
+                _save_config(request, listing, form)
+            except DomainError as error:
+                apply_error(form, error)
+                status = 400 if error.status < 500 else error.status
+            else:
+                messages.success(request, _("网上办理配置已保存。"))
+                return redirect("portal:wb_config", code=listing.code)
+        else:
+            status = 400
+    elif request.method == "GET":
+        form = HandlingConfigForm(
+            initial=_initial(config, fees), fees=fees, organisations=organisations
+        )
+    else:
+        return HttpResponse(status=405, headers={"Allow": "GET, POST"})
+    context = {
+        "wb_nav": {"catalogue": scope.is_staff_member},
+        "wb_section": "config",
+        "listing": listing,
+        "config": config,
+        "form": form,
+        "fee_fields": [form[f"fee_{i}"] for i in range(len(fees))],
+        "fees": listing.guide.fees,
+    }
+    return render(request, "portal/workbench/config.html", context, status=status)
+
+
+@transaction.atomic
+def _save_config(request: HttpRequest, listing: Any, form: HandlingConfigForm) -> None:
+    """Upload the BPMN model (validated by workflows) and save the configuration in
+    one transaction: a refused configuration keeps no uploaded model either."""
+    cleaned = form.cleaned_data
+    xml = cleaned.get("process_file")
+    if xml:
+        try:
+            data.call(
+                "handling_process_upload",
+                listing_code=listing.code,
+                acting_user=request.user,
+                name=cleaned["process_key"],
+                xml=xml,
+                key=cleaned["process_key"],
+            )
+        except DomainError as error:
+            raise _on_field(error, "process_file") from error
+    data.call(
+        "handling_config_set",
+        listing_code=listing.code,
+        acting_user=request.user,
+        form_schema=cleaned["form_schema"],
+        process_template=cleaned["process_template"],
+        process_key=cleaned["process_key"]
+        if cleaned["process_template"] == ProcessTemplate.CUSTOM
+        else "",
+        decision_key=cleaned["decision_key"].strip(),
+        fee_items=form.fee_items(),
+        parallel_organisation_ids=cleaned["parallel_organisation_ids"],
+    )
+
+
+def _on_field(error: DomainError, field: str) -> DomainError:
+    """A refusal of the uploaded model, shown at the file input."""
+    if error.fields and any(k in ("process_file", "process_key") for k in error.fields):
+        return error
+    reasons = [str(r) for rs in (error.fields or {}).values() for r in rs] or [
+        error.message
+    ]
+    return DomainError(error.code, error.message, fields={field: reasons})

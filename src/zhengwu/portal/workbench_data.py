@@ -1,0 +1,438 @@
+"""What the workbench pages read, in one place: the case selectors (the one access
+rule), the catalogue facade, and the small derived views of a case the templates
+show (form rows with their labels, missing materials, timeline, payments). It also
+finds the case services by name, so the pages do not care which module of ``cases``
+holds a transition."""
+
+from __future__ import annotations
+
+import datetime
+import importlib
+import uuid
+from decimal import Decimal
+from typing import Any
+
+from django.db.models import Count, F, Q, QuerySet
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from zhengwu.cases import selectors
+from zhengwu.cases.constants import (
+    CaseStatus,
+    DeadlineState,
+    ExtensionStatus,
+    PaymentStatus,
+    TaskStatus,
+)
+from zhengwu.cases.models import Case, CaseTask, HandlingConfig
+from zhengwu.catalog.facade import ListingInfo, listing_for_application
+from zhengwu.core.crypto import mask_id_number, mask_mobile
+from zhengwu.identity.facade import StaffScope, staff_scope, staff_user_ids_with_role
+
+EMPTY_TEXT = {
+    "open": _("没有待认领的任务。"),
+    "mine": _("您手上没有办理中的任务。"),
+    "warning": _("没有临近期限的任务。"),
+    "overdue": _("没有超期的任务。"),
+}
+
+# Modules of ``cases`` that hold services, searched in this order.
+SERVICE_MODULES = (
+    "zhengwu.cases.services",
+    "zhengwu.cases.workbench",
+    "zhengwu.cases.deadlines",
+    "zhengwu.cases.payments",
+    "zhengwu.cases.ratings",
+)
+
+
+def call(name: str, **kwargs: Any) -> Any:
+    """Call the case service ``name`` wherever ``cases`` keeps it."""
+    for module_name in SERVICE_MODULES:
+        try:
+            module = importlib.import_module(module_name)
+        except ModuleNotFoundError:
+            continue
+        function = getattr(module, name, None)
+        if function is not None:
+            return function(**kwargs)
+    raise LookupError(f"no case service {name}")
+
+
+def clean_cursor(value: str | None) -> str | None:
+    """The keyset cursor from the query string: printable ASCII, bounded."""
+    if not value:
+        return None
+    value = "".join(ch for ch in value if ch.isascii() and ch.isprintable())[:200]
+    return value or None
+
+
+def clamp_int(value: Any, default: int, low: int, high: int) -> int:
+    try:
+        number = int(str(value))
+    except (TypeError, ValueError):
+        return default
+    return max(low, min(high, number))
+
+
+def user_name(user: Any) -> str:
+    if user is None:
+        return ""
+    return (user.get_full_name() or user.get_username()).strip()
+
+
+# --- who may do what ----------------------------------------------------------------
+
+ACCEPTING_ROLES = ("reviewer", "counter_clerk")
+
+
+def may_accept_any(scope: StaffScope) -> bool:
+    return bool(scope.reviewer_organisation_ids or scope.counter_organisation_ids)
+
+
+def _holds(scope: StaffScope, roles: tuple[str, ...], case: Case) -> bool:
+    division_code = case.division.code
+    return any(
+        case.organisation_id in scope.organisation_ids(role)
+        and scope.covers_division(division_code, role)
+        for role in roles
+    )
+
+
+def case_actions(user: Any, scope: StaffScope, case: Case) -> dict[str, bool]:
+    """The case-level actions to offer (the services check again)."""
+    acceptor = _holds(scope, ACCEPTING_ROLES, case)
+    reviewer = _holds(scope, ("reviewer",), case)
+    waiting = case.status == CaseStatus.SUBMITTED
+    open_pause = any(p.ended_on is None for p in case.pauses.all())
+    handling = case.status == CaseStatus.ACCEPTED and not case.is_instant
+    return {
+        "accept": acceptor and waiting,
+        "supplement": acceptor and waiting,
+        "refuse": acceptor
+        and case.status in (CaseStatus.SUBMITTED, CaseStatus.SUPPLEMENT_REQUESTED),
+        "pause_start": reviewer and handling and not open_pause,
+        "pause_end": reviewer and handling and open_pause,
+        "extend": reviewer
+        and handling
+        and not any(
+            e.status == ExtensionStatus.REQUESTED for e in case.extensions.all()
+        ),
+        "refund": reviewer
+        and any(p.status == PaymentStatus.PAID for p in case.payments.all()),
+    }
+
+
+def may_decide_extension(
+    user: Any, scope: StaffScope, case: Case, extension: Any
+) -> bool:
+    """An approver: a reviewer of the case's organisation other than the one who
+    asked (the service decides who counts as the unit's head)."""
+    return (
+        extension.status == ExtensionStatus.REQUESTED
+        and extension.requested_by_id != user.pk
+        and _holds(scope, ("reviewer",), case)
+    )
+
+
+def task_actions(user: Any, scope: StaffScope, task: CaseTask) -> set[str]:
+    if task.status not in (TaskStatus.OPEN, TaskStatus.CLAIMED):
+        return set()
+    if not (
+        task.organisation_id in scope.reviewer_organisation_ids
+        or task.organisation_id in scope.counter_organisation_ids
+    ):
+        return set()
+    if task.status == TaskStatus.OPEN and task.assignee_id is None:
+        return {"claim"}
+    if task.assignee_id == user.pk:
+        return {"complete", "hand_over", "return"}
+    return set()
+
+
+def colleagues(user: Any, task: CaseTask) -> list[tuple[int, str]]:
+    """Who a task can be handed to: active reviewers of its organisation but me."""
+    from django.contrib.auth import get_user_model
+
+    ids = set(staff_user_ids_with_role(task.organisation_id, "reviewer")) - {user.pk}
+    users = get_user_model().objects.filter(pk__in=ids).order_by("username")
+    return [(u.pk, user_name(u)) for u in users]
+
+
+# --- reads ---------------------------------------------------------------------------
+
+
+def staff_cases(user: Any):
+    """The cases the user sees as staff (not those they applied for themself)."""
+    condition = selectors.staff_q(user)
+    if condition is None:
+        return Case.objects.none()
+    return Case.objects.filter(condition).select_related("organisation", "division")
+
+
+def case_for_staff(user: Any, pk: int) -> Case | None:
+    return (
+        staff_cases(user)
+        .select_related("submitted_by")
+        .prefetch_related("pauses", "extensions", "payments")
+        .filter(pk=pk)
+        .first()
+    )
+
+
+def task_for_staff(user: Any, pk: int) -> CaseTask | None:
+    return (
+        CaseTask.objects.select_related("case", "case__division", "organisation")
+        .filter(pk=pk, case__in=staff_cases(user))
+        .first()
+    )
+
+
+def file_for_staff(user: Any, file_id: uuid.UUID) -> Any:
+    from zhengwu.cases.files import file_for_user
+    from zhengwu.core.errors import DomainError
+
+    try:
+        return file_for_user(user, file_id)
+    except DomainError:
+        return None
+
+
+def case_tasks(case: Case) -> list[CaseTask]:
+    return list(case.tasks.select_related("assignee", "organisation").order_by("pk"))
+
+
+def acceptance_queue(user: Any, *, limit: int) -> tuple[list[Case], int]:
+    """Cases waiting for acceptance that the user may accept, nearest limit first."""
+    scope = staff_scope(user)
+    organisations = set(scope.reviewer_organisation_ids) | set(
+        scope.counter_organisation_ids
+    )
+    queue = staff_cases(user).filter(
+        status=CaseStatus.SUBMITTED, organisation_id__in=organisations
+    )
+    queue = queue.order_by("acceptance_due_on", "submitted_at", "pk")
+    return list(queue[:limit]), queue.count()
+
+
+NO_DATE = "none"
+
+
+def _live_tasks(user: Any) -> QuerySet[CaseTask]:
+    """Open and claimed tasks the user may work on (``tasks_for_user``: the
+    organisations where they are a reviewer, in their data scope)."""
+    from zhengwu.cases.workbench import tasks_for_user
+
+    return tasks_for_user(user).filter(status__in=[TaskStatus.OPEN, TaskStatus.CLAIMED])
+
+
+def _filtered(tasks: QuerySet[CaseTask], filters: dict[str, str]) -> QuerySet:
+    item = filters.get("item", "")
+    if item:
+        if len(item) == 31 and item.isalnum():
+            tasks = tasks.filter(case__listing_code=item.upper())
+        else:
+            tasks = tasks.filter(case__item_name__icontains=item)
+    if filters.get("status"):
+        tasks = tasks.filter(case__status=filters["status"])
+    return tasks
+
+
+def _tab_q(user: Any, tab: str) -> Q:
+    today = timezone.localdate()
+    return {
+        "open": Q(status=TaskStatus.OPEN, assignee__isnull=True),
+        "mine": Q(assignee=user),
+        "warning": Q(due_on__gte=today, case__deadline_state=DeadlineState.WARNING),
+        "overdue": Q(due_on__lt=today),
+    }[tab]
+
+
+def _after(cursor: str) -> Q | None:
+    """Rows after ``cursor`` ("<due date or none>:<id>") in inbox order: due date
+    ascending, no due date last, then id."""
+    due_text, _sep, id_text = cursor.partition(":")
+    if not id_text.isdigit() or len(id_text) > 18:
+        return None
+    pk = int(id_text)
+    if due_text == NO_DATE:
+        return Q(due_on__isnull=True, pk__gt=pk)
+    try:
+        due = datetime.date.fromisoformat(due_text)
+    except ValueError:
+        return None
+    return Q(due_on__gt=due) | Q(due_on=due, pk__gt=pk) | Q(due_on__isnull=True)
+
+
+def inbox_page(
+    user: Any, *, tab: str, filters: dict[str, str], cursor: str | None, limit: int
+) -> tuple[list[CaseTask], str | None]:
+    """One keyset page of the tab, nearest due date first; a cursor that does not
+    parse starts again at the first page."""
+    tasks = _filtered(_live_tasks(user), filters).filter(_tab_q(user, tab))
+    after = _after(cursor) if cursor else None
+    if after is not None:
+        tasks = tasks.filter(after)
+    rows = list(
+        tasks.select_related("case", "assignee", "organisation").order_by(
+            F("due_on").asc(nulls_last=True), "pk"
+        )[: limit + 1]
+    )
+    if len(rows) <= limit:
+        return rows, None
+    rows = rows[:limit]
+    last = rows[-1]
+    return rows, f"{last.due_on.isoformat() if last.due_on else NO_DATE}:{last.pk}"
+
+
+def inbox_counts(user: Any, *, filters: dict[str, str]) -> dict[str, int]:
+    """The number of tasks in each tab (one query)."""
+    tasks = _filtered(_live_tasks(user), filters)
+    return tasks.aggregate(
+        **{
+            tab: Count("pk", filter=_tab_q(user, tab))
+            for tab in ("open", "mine", "warning", "overdue")
+        }
+    )
+
+
+def listing_of(case: Case) -> ListingInfo | None:
+    return listing_for_application(case.listing_code)
+
+
+def form_schema(case: Case) -> dict[str, Any]:
+    config = HandlingConfig.objects.filter(listing_code=case.listing_code).first()
+    return config.form_schema if config is not None else {}
+
+
+def form_rows(case: Case) -> list[tuple[str, str]]:
+    """The submitted form as (label, value) rows, in the schema's order; values the
+    schema does not name follow under their own key."""
+    from zhengwu.cases.forms import render_spec
+
+    rows = []
+    seen = set()
+    for field in render_spec(form_schema(case), case.form_data or {}):
+        seen.add(field.name)
+        if field.name not in (case.form_data or {}):
+            continue
+        value = _display(field.value, field.options)
+        rows.append((field.label, _masked(field.name, value)))
+    for key, value in (case.form_data or {}).items():
+        if key not in seen:
+            rows.append((str(key), _masked(str(key), _display(value, ()))))
+    return rows
+
+
+PERSONAL_FIELDS = {
+    "mobile": mask_mobile,
+    "phone": mask_mobile,
+    "telephone": mask_mobile,
+    "id_number": mask_id_number,
+    "id_card": mask_id_number,
+}
+
+
+def _masked(name: str, value: str) -> str:
+    """Phone and ID numbers in the form are shown masked, like the applicant's
+    own: staff see the clear value nowhere on this page."""
+    lowered = name.lower()
+    for marker, mask in PERSONAL_FIELDS.items():
+        if marker in lowered and value:
+            return mask(value)
+    return value
+
+
+def _display(value: Any, options: tuple[tuple[str, str], ...]) -> str:
+    if isinstance(value, bool):
+        return str(_("是") if value else _("否"))
+    if value is None:
+        return ""
+    labels = dict(options)
+    if isinstance(value, list):
+        return "、".join(labels.get(str(v), str(v)) for v in value)
+    if isinstance(value, dict):
+        return "；".join(f"{k}：{v}" for k, v in value.items())
+    return labels.get(str(value), str(value))
+
+
+def missing_materials(case: Case, listing: ListingInfo | None) -> list[str]:
+    if listing is None or case.status not in (
+        CaseStatus.SUBMITTED,
+        CaseStatus.SUPPLEMENT_REQUESTED,
+    ):
+        return []
+    handed_in = set(case.materials.values_list("material_name", flat=True))
+    return [
+        name
+        for name in listing.required_material_names(case.handling_item_code)
+        if name not in handed_in
+    ]
+
+
+def handling_item_name(case: Case, listing: ListingInfo | None) -> str:
+    if listing is None or not case.handling_item_code:
+        return ""
+    for item in listing.guide.handling_items:
+        if item.code == case.handling_item_code:
+            return item.name
+    return ""
+
+
+TIMELINE_DETAIL_KEYS = ("opinion", "reason", "note", "result", "legal_basis", "name")
+
+
+def timeline(case: Case) -> list[dict[str, Any]]:
+    """The case's audit events, with the free text each carries (opinion, reason…)."""
+    entries = []
+    for entry in selectors.case_timeline(case):
+        details = [
+            str(entry.data[key])[:300]
+            for key in TIMELINE_DETAIL_KEYS
+            if isinstance(entry.data, dict) and entry.data.get(key)
+        ]
+        entries.append(
+            {
+                "at": entry.occurred_at,
+                "label": entry.label,
+                "actor": entry.actor,
+                "detail": "；".join(details),
+            }
+        )
+    return entries
+
+
+def _yuan(fen: int) -> str:
+    return f"{Decimal(fen) / 100:.2f}"
+
+
+def payment_rows(case: Case) -> list[dict[str, Any]]:
+    return [
+        {
+            "order_number": order.order_number,
+            "amount_yuan": _yuan(order.amount_fen),
+            "refunded_fen": order.refunded_fen,
+            "refunded_yuan": _yuan(order.refunded_fen),
+            "get_status_display": order.get_status_display(),
+        }
+        for order in case.payments.all()
+    ]
+
+
+def masked_mobile(case: Case) -> str:
+    return mask_mobile(case.contact_mobile) if case.contact_mobile else ""
+
+
+def refund_case(*, case: Case, acting_user: Any, reason: str) -> Any:
+    """Refund every paid order of the case in full (B2's refund service)."""
+    results = []
+    for order in case.payments.filter(status=PaymentStatus.PAID):
+        results.append(
+            call(
+                "payment_refund",
+                order_id=order.pk,
+                acting_user=acting_user,
+                reason=reason,
+            )
+        )
+    return results
