@@ -6,7 +6,9 @@ Nothing outside ``workflows`` imports this module; the facade is the surface."""
 import json
 import re
 from collections import ChainMap
+from functools import cache
 from typing import Any
+from uuid import UUID
 
 from lxml import etree
 from SpiffWorkflow.bpmn import BpmnWorkflow
@@ -139,20 +141,59 @@ def new_workflow(spec: BpmnProcessSpec, subprocess_specs: dict[str, Any]) -> Any
 
 
 _SERIALIZER = BpmnWorkflowSerializer()
+VERSION_KEY = BpmnWorkflowSerializer.VERSION_KEY
 
 
 def dump_workflow(workflow: Any) -> dict[str, Any]:
-    """A JSON-ready dict of the workflow (its spec included)."""
+    """A JSON-ready dict of the workflow's tasks and data, without its spec: the
+    spec is rebuilt from the (immutable) definition the instance points to, which
+    keeps the stored state small and loading fast."""
     document: dict[str, Any] = json.loads(_SERIALIZER.serialize_json(workflow))
+    document.pop("spec", None)
+    document.pop("subprocess_specs", None)
     return document
 
 
-def load_workflow(document: dict[str, Any]) -> Any:
-    """The workflow back from :func:`dump_workflow`, running on the restricted
-    engine (the serializer would otherwise give it Python's ``eval``)."""
-    workflow = _SERIALIZER.deserialize_json(json.dumps(document))
-    workflow.script_engine = SCRIPT_ENGINE
+def load_workflow(
+    document: dict[str, Any],
+    spec: BpmnProcessSpec,
+    subprocess_specs: dict[str, Any],
+) -> Any:
+    """The workflow back from :func:`dump_workflow` and its definition's spec,
+    running on the restricted engine (never on SpiffWorkflow's default ``eval``).
+    ``document`` is consumed."""
+    version = document.pop(VERSION_KEY, None)
+    if version != _SERIALIZER.VERSION:
+        # Written by another SpiffWorkflow version: give the document its spec back
+        # and let SpiffWorkflow's own migrations upgrade it.
+        document["spec"] = _SERIALIZER.to_dict(spec)
+        document["subprocess_specs"] = {
+            name: _SERIALIZER.to_dict(sub) for name, sub in subprocess_specs.items()
+        }
+        document[VERSION_KEY] = version
+        workflow = _SERIALIZER.deserialize_json(json.dumps(document))
+        workflow.script_engine = SCRIPT_ENGINE
+        return workflow
+    converter = _workflow_converter()
+    workflow = BpmnWorkflow(
+        spec, subprocess_specs, script_engine=SCRIPT_ENGINE, deserializing=True
+    )
+    workflow.tasks = converter.mapping_from_dict(
+        document["tasks"], UUID, workflow=workflow
+    )
+    workflow.task_tree = workflow.tasks.get(UUID(document["root"]))
+    converter.set_default_attributes(workflow, document)
+    converter.subprocesses_from_dict(document.get("subprocesses", {}), workflow)
+    workflow.bpmn_events = _SERIALIZER.registry.restore(document.pop("bpmn_events", []))
     return workflow
+
+
+@cache
+def _workflow_converter() -> Any:
+    """SpiffWorkflow's converter of ``BpmnWorkflow`` (registered as a partial of its
+    bound ``from_dict``)."""
+    restore = _SERIALIZER.registry.convert_from_dict["BpmnWorkflow"]
+    return restore.args[0].__self__
 
 
 # --- decision tables --------------------------------------------------------------

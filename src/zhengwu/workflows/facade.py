@@ -195,6 +195,14 @@ def _state(definition: ProcessDefinition, workflow: Any) -> dict[str, Any]:
     }
 
 
+def _load(instance: ProcessInstance) -> Any:
+    definition = instance.definition
+    spec, subprocess_specs = engine.process_spec(
+        definition.sm3, definition.bpmn_xml, definition.process_id
+    )
+    return engine.load_workflow(instance.state["workflow"], spec, subprocess_specs)
+
+
 def _instance(subject: str) -> ProcessInstance:
     instance = (
         ProcessInstance.objects.select_related("definition")
@@ -273,7 +281,7 @@ def start(
 
 def ready_tasks(*, subject: str) -> list[ReadyTask]:
     instance = _instance(subject)
-    return _ready(engine.load_workflow(instance.state["workflow"]))
+    return _ready(_load(instance))
 
 
 def complete_task(*, subject: str, task_id: str, data: dict) -> list[ReadyTask]:
@@ -283,7 +291,7 @@ def complete_task(*, subject: str, task_id: str, data: dict) -> list[ReadyTask]:
     between this one's read and write."""
     completion = _json_data(data, "data")
     instance = _instance(subject)
-    workflow = engine.load_workflow(instance.state["workflow"])
+    workflow = _load(instance)
     task = _ready_task(workflow, task_id)
     _complete(workflow, task, completion)
     _save(instance, instance.revision, workflow)
@@ -348,7 +356,7 @@ def process_data(*, subject: str) -> dict:
     of every completed task merged in the order they completed (parallel branches
     merge)."""
     instance = _instance(subject)
-    workflow = engine.load_workflow(instance.state["workflow"])
+    workflow = _load(instance)
     if workflow.completed:
         return copy.deepcopy(workflow.data)
     merged: dict[str, Any] = {}

@@ -229,7 +229,7 @@ def test_a_concurrent_write_is_refused_by_the_optimistic_lock():
         subject="case:race", template="parallel", data={"departments": [1, 2]}
     )
     instance = ProcessInstance.objects.get(subject="case:race")
-    stale = engine.load_workflow(instance.state["workflow"])
+    stale = facade._load(instance)
     stale_task = facade._ready_task(stale, tasks[1].task_id)
     facade._complete(stale, stale_task, {"outcome": "pass"})
     # when the first writer saves
@@ -275,3 +275,19 @@ def test_unknown_definition_is_not_found():
         facade.start(subject="case:x", definition_key="no-such-model", data={})
     assert not facade.definition_exists("no-such-model")
     assert facade.definition_exists("single")
+
+
+def test_state_keeps_tasks_not_the_spec_and_older_serializations_still_load():
+    # given a started process
+    tasks = facade.start(subject="case:old", template="single", data={})
+    instance = ProcessInstance.objects.get(subject="case:old")
+    # then its state holds the tasks and data, the spec comes from the definition
+    assert "spec" not in instance.state["workflow"]
+    assert instance.state["workflow"]["serializer_version"] == "1.5"
+    # when the state was written by an older SpiffWorkflow serializer
+    instance.state["workflow"]["serializer_version"] = "1.4"
+    instance.save(update_fields=["state"])
+    # then SpiffWorkflow's migrations upgrade it with the spec given back
+    assert [task.task_id for task in facade.ready_tasks(subject="case:old")] == [
+        tasks[0].task_id
+    ]
