@@ -165,7 +165,6 @@ def _initial(config: HandlingConfig | None, fees: list[str]) -> dict[str, Any]:
         if config.form_schema
         else "",
         "process_template": config.process_template,
-        "process_key": config.process_key,
         "decision_key": config.decision_key,
         "parallel_organisation_ids": list(config.parallel_organisation_ids or []),
     }
@@ -199,11 +198,15 @@ def handling_config(request: HttpRequest, code: str) -> HttpResponse:
     status = 200
     if request.method == "POST":
         form = HandlingConfigForm(
-            request.POST, request.FILES, fees=fees, organisations=organisations
+            request.POST,
+            request.FILES,
+            fees=fees,
+            organisations=organisations,
+            has_uploaded_model=bool(config and config.process_key),
         )
         if form.is_valid():
             try:
-                _save_config(request, listing, form)
+                _save_config(request, listing, form, config)
             except DomainError as error:
                 apply_error(form, error)
                 status = 400 if error.status < 500 else error.status
@@ -231,32 +234,41 @@ def handling_config(request: HttpRequest, code: str) -> HttpResponse:
 
 
 @transaction.atomic
-def _save_config(request: HttpRequest, listing: Any, form: HandlingConfigForm) -> None:
-    """Upload the BPMN model (validated by workflows) and save the configuration in
-    one transaction: a refused configuration keeps no uploaded model either."""
+def _save_config(
+    request: HttpRequest,
+    listing: Any,
+    form: HandlingConfigForm,
+    config: HandlingConfig | None,
+) -> None:
+    """Upload the BPMN model (validated by workflows, under the listing's own key)
+    and save the configuration in one transaction: a refused configuration keeps
+    no uploaded model either."""
+    from zhengwu.workflows import facade as workflows
+
     cleaned = form.cleaned_data
-    xml = cleaned.get("process_file")
-    if xml:
-        try:
-            data.call(
-                "handling_process_upload",
-                listing_code=listing.code,
-                acting_user=request.user,
-                name=cleaned["process_key"],
-                xml=xml,
-                key=cleaned["process_key"],
-            )
-        except DomainError as error:
-            raise _on_field(error, "process_file") from error
+    process_key = ""
+    if cleaned["process_template"] == ProcessTemplate.CUSTOM:
+        process_key = config.process_key if config else ""
+        xml = cleaned.get("process_file")
+        if xml:
+            upload = form.files.get("process_file")
+            try:
+                info = workflows.upload_definition(
+                    key=f"listing_{listing.code}",
+                    name=(getattr(upload, "name", "") or listing.item_name)[:200],
+                    xml=xml,
+                    acting_user=request.user,
+                )
+            except DomainError as error:
+                raise _on_field(error, "process_file") from error
+            process_key = info.key
     data.call(
         "handling_config_set",
         listing_code=listing.code,
         acting_user=request.user,
         form_schema=cleaned["form_schema"],
         process_template=cleaned["process_template"],
-        process_key=cleaned["process_key"]
-        if cleaned["process_template"] == ProcessTemplate.CUSTOM
-        else "",
+        process_key=process_key,
         decision_key=cleaned["decision_key"].strip(),
         fee_items=form.fee_items(),
         parallel_organisation_ids=cleaned["parallel_organisation_ids"],
@@ -265,8 +277,6 @@ def _save_config(request: HttpRequest, listing: Any, form: HandlingConfigForm) -
 
 def _on_field(error: DomainError, field: str) -> DomainError:
     """A refusal of the uploaded model, shown at the file input."""
-    if error.fields and any(k in ("process_file", "process_key") for k in error.fields):
-        return error
     reasons = [str(r) for rs in (error.fields or {}).values() for r in rs] or [
         error.message
     ]

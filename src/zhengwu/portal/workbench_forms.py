@@ -238,13 +238,10 @@ class HandlingConfigForm(forms.Form):
     process_file = forms.FileField(
         label=_("上传 BPMN 流程模型"),
         required=False,
-        help_text=_("选择“上传的流程模型”时提供；不超过 1 MB 的 .bpmn 文件。"),
-    )
-    process_key = forms.SlugField(
-        label=_("流程模型标识"),
-        required=False,
-        max_length=100,
-        help_text=_("上传流程模型时必填，字母、数字、下划线或连字符。"),
+        help_text=_(
+            "选择“上传的流程模型”时提供；不超过 1 MB 的 .bpmn 文件，"
+            "上传后经校验才生效。"
+        ),
     )
     decision_key = forms.CharField(
         label=_("秒批决策表标识"),
@@ -267,9 +264,11 @@ class HandlingConfigForm(forms.Form):
         *args: Any,
         fees: list[str] = (),
         organisations: list[tuple[int, str]] = (),
+        has_uploaded_model: bool = False,
         **kwargs: Any,
     ) -> None:
         super().__init__(*args, **kwargs)
+        self.has_uploaded_model = has_uploaded_model
         self.fee_names = list(fees)
         for index, name in enumerate(self.fee_names):
             self.fields[f"fee_{index}"] = forms.DecimalField(
@@ -324,9 +323,9 @@ class HandlingConfigForm(forms.Form):
     def clean(self) -> dict[str, Any]:
         data = super().clean()
         if data.get("process_template") == ProcessTemplate.CUSTOM:
-            if not data.get("process_key"):
+            if not data.get("process_file") and not self.has_uploaded_model:
                 self.add_error(
-                    "process_key", _("使用上传的流程模型时，请填写流程模型标识。")
+                    "process_file", _("使用上传的流程模型时，请选择 BPMN 文件。")
                 )
         elif data.get("process_file"):
             self.add_error(

@@ -330,3 +330,103 @@ def test_config_page_shows_schema_errors(client, wb):
 def test_config_page_refuses_other_departments(client, wb):
     client.force_login(wb.editor_a)
     assert client.get(f"/workbench/config/{wb.listing_b}/").status_code == 403
+
+
+def test_config_saves_form_template_and_fees(client, wb):
+    from zhengwu.cases.models import HandlingConfig
+
+    client.force_login(wb.editor_a)
+    url = f"/workbench/config/{wb.listing_a}/"
+    page = client.get(url)
+    fee_fields = [n for n in ("fee_0", "fee_1") if f'name="{n}"' in _body(page)]
+    response = client.post(
+        url,
+        {
+            "form_schema": '{"type": "object", "properties": {"name": '
+            '{"type": "string", "title": "名称"}}}',
+            "process_template": "single",
+            "decision_key": "",
+            **{name: "12.50" for name in fee_fields},
+        },
+    )
+    assert response.status_code == 302, _body(response)
+    config = HandlingConfig.objects.get(listing_code=wb.listing_a)
+    assert config.form_schema["properties"]["name"]["title"] == "名称"
+    assert [item["amount_fen"] for item in config.fee_items] == [1250] * len(fee_fields)
+
+
+def test_config_refuses_a_bad_bpmn_file_at_its_field(client, wb):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from zhengwu.cases.models import HandlingConfig
+
+    client.force_login(wb.editor_a)
+    response = client.post(
+        f"/workbench/config/{wb.listing_a}/",
+        {
+            "form_schema": "",
+            "process_template": "custom",
+            "process_file": SimpleUploadedFile(
+                "model.bpmn", b"<not-bpmn/>", content_type="application/xml"
+            ),
+        },
+    )
+    body = _body(response)
+    assert response.status_code == 400
+    assert 'id="id_process_file-error"' in body
+    assert not HandlingConfig.objects.filter(listing_code=wb.listing_a).exists()
+
+
+def test_counter_clerk_opens_a_case_for_a_walk_in(client, wb):
+    # given: the clerk checked the walk-in's ID on the counter page
+    from zhengwu.cases.tests.factories import PDF_BYTES
+
+    client.force_login(wb.clerk_a)
+    started = client.post(
+        "/staff/counter/",
+        {
+            "name": wb.citizen.name,
+            "id_number": wb.citizen.clear_id_number,
+            "document": "id_card",
+        },
+    )
+    assert started.status_code == 302
+    form = client.get(f"/workbench/counter/?listing={wb.listing_a}")
+    body = _body(form)
+    assert form.status_code == 200
+    key = body.split('name="submission_key" value="')[1].split('"')[0]
+    # when: a bad mobile first, then the corrected form
+    post = {
+        "listing": wb.listing_a,
+        "submission_key": key,
+        "f-contact_name": "张三",
+        "f-contact_mobile": "123",
+    }
+    refused = client.post("/workbench/counter/", post)
+    assert refused.status_code == 400
+    assert "手机号码" in _body(refused)
+    assert not Case.objects.filter(applicant=wb.clerk_a).exists()
+    names = [n.split('"')[0] for n in _body(refused).split('name="material-')[1:]]
+    files = {
+        f"material-{index}": _upload(f"scan{index}.pdf", PDF_BYTES) for index in names
+    }
+    done = client.post(
+        "/workbench/counter/", {**post, "f-contact_mobile": "13900000002", **files}
+    )
+    # then
+    assert done.status_code == 302
+    case = Case.objects.get(applicant=wb.clerk_a)
+    assert case.status == CaseStatus.SUBMITTED
+    assert case.channel == "counter"
+    assert set(case.materials.values_list("credibility", flat=True)) == {"B"}
+    again = client.post(
+        "/workbench/counter/", {**post, "f-contact_mobile": "13900000002"}
+    )
+    assert again.status_code == 302
+    assert Case.objects.filter(applicant=wb.clerk_a).count() == 1
+
+
+def _upload(name, content):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    return SimpleUploadedFile(name, content, content_type="application/pdf")
