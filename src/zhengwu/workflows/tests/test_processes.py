@@ -291,3 +291,22 @@ def test_state_keeps_tasks_not_the_spec_and_older_serializations_still_load():
     assert [task.task_id for task in facade.ready_tasks(subject="case:old")] == [
         tasks[0].task_id
     ]
+
+
+def test_load_process_templates_command_is_idempotent():
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    # when the command runs twice
+    first, second = StringIO(), StringIO()
+    call_command("load_process_templates", stdout=first)
+    call_command("load_process_templates", stdout=second)
+    # then the first stores three templates and the sample table, the second nothing
+    assert "3 process versions, 1 decision versions added" in first.getvalue()
+    assert "0 process versions, 0 decision versions added" in second.getvalue()
+    assert sorted(ProcessDefinition.objects.values_list("key", flat=True)) == [
+        "instant",
+        "parallel",
+        "single",
+    ]
