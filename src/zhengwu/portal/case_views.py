@@ -416,10 +416,9 @@ def case_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def _render_detail_with(
-    request: HttpRequest, case: Any, *, status: int = 400, **extra: Any
+    request: HttpRequest, case: Any, *, status: int = 400, **forms: Any
 ) -> HttpResponse:
-    context = data.case_page_context(request, case)
-    context.update(extra)
+    context = data.case_page_context(request, case, **forms)
     return render(request, "portal/cases/detail.html", context, status=status)
 
 
@@ -497,7 +496,11 @@ def case_withdraw(request: HttpRequest, pk: int) -> HttpResponse:
 def case_delivery(request: HttpRequest, pk: int) -> HttpResponse:
     """Choose how the result reaches the applicant: pick-up or express."""
     case = data.case_or_404(request, pk)
-    form = data.DeliveryForm(request.POST)
+    listing = data.listing_for_application(case.listing_code)
+    form = data.DeliveryForm(
+        request.POST,
+        supports_express=bool(listing and listing.guide.supports_express),
+    )
     if form.is_valid():
         try:
             data.choose_delivery(request, case, form.cleaned_data)
@@ -514,7 +517,7 @@ def case_delivery(request: HttpRequest, pk: int) -> HttpResponse:
 def case_rating(request: HttpRequest, pk: int) -> HttpResponse:
     """好差评: five levels, indicators; a comment is required for a bad rating."""
     case = data.case_or_404(request, pk)
-    form = data.RatingForm(request.POST)
+    form = data.RatingForm(request.POST, case=case)
     if form.is_valid():
         try:
             data.rate(request, case, form.cleaned_data)

@@ -15,10 +15,11 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from zhengwu.cases import delivery, files, payments, ratings, selectors, services
 from zhengwu.cases import forms as case_forms
-from zhengwu.cases import selectors, services
 from zhengwu.cases.constants import (
     FINISHED_STATUSES,
+    OPEN_STATUSES,
     TRANSITIONS,
     CaseStatus,
     DeadlineState,
@@ -315,14 +316,23 @@ def supplement_material_names(case: Case, listing: Any) -> list[str]:
 
 class DeliveryForm(forms.Form):
     method = forms.ChoiceField(
-        label=gettext_lazy("送达方式"),
+        label=gettext_lazy("结果送达方式"),
         choices=[
+            ("online", gettext_lazy("网上下载")),
             ("pickup", gettext_lazy("窗口领取")),
             ("express", gettext_lazy("邮寄送达")),
         ],
         widget=forms.RadioSelect,
         error_messages={"required": gettext_lazy("请选择送达方式。")},
     )
+
+    def __init__(self, *args: Any, supports_express: bool = True, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        if not supports_express:
+            self.fields["method"].choices = [
+                c for c in self.fields["method"].choices if c[0] != "express"
+            ]
+
     recipient_name = forms.CharField(
         label=gettext_lazy("收件人"), max_length=50, required=False
     )
@@ -349,22 +359,12 @@ class DeliveryForm(forms.Form):
         return data
 
 
-RATING_LEVELS = [
-    ("5", gettext_lazy("非常满意")),
-    ("4", gettext_lazy("满意")),
-    ("3", gettext_lazy("基本满意")),
-    ("2", gettext_lazy("不满意")),
-    ("1", gettext_lazy("非常不满意")),
-]
-ONLINE_INDICATORS = [
-    ("efficiency", gettext_lazy("办事效率")),
-    ("guide_accuracy", gettext_lazy("办事指南精确度")),
-    ("convenience", gettext_lazy("办事便捷度")),
-    ("usability", gettext_lazy("平台操作性")),
-]
+RATING_LEVELS = [(str(level), label) for level, label in ratings.LEVELS.items()]
 
 
 class RatingForm(forms.Form):
+    """好差评: five levels and the indicators of the case's channel (网上 or 现场)."""
+
     level = forms.TypedChoiceField(
         label=gettext_lazy("总体评价"),
         choices=RATING_LEVELS,
@@ -373,26 +373,35 @@ class RatingForm(forms.Form):
         error_messages={"required": gettext_lazy("请选择评价等级。")},
     )
     indicators = forms.MultipleChoiceField(
-        label=gettext_lazy("满意的方面"),
-        choices=ONLINE_INDICATORS,
+        label=gettext_lazy("您的评价涉及哪些方面"),
+        choices=[],
         required=False,
         widget=forms.CheckboxSelectMultiple,
         help_text=gettext_lazy("可多选。"),
     )
     comment = forms.CharField(
         label=gettext_lazy("评价内容"),
-        max_length=500,
+        max_length=ratings.COMMENT_MAX,
         required=False,
         widget=forms.Textarea(attrs={"rows": 3}),
         help_text=gettext_lazy("评价为“不满意”或“非常不满意”时必须填写原因。"),
     )
     follow_up = forms.BooleanField(required=False, widget=forms.HiddenInput)
 
+    def __init__(self, *args: Any, case: Case, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["indicators"].choices = [
+            (code, label)
+            for code, label in ratings.indicators_for(case).items()
+            if code != "overall"
+        ]
+
     def clean(self) -> dict[str, Any]:
         data = super().clean()
         level = data.get("level")
-        if level is not None and level <= 2 and not (data.get("comment") or "").strip():
-            self.add_error("comment", _("差评请填写不满意的原因，以便整改。"))
+        comment = (data.get("comment") or "").strip()
+        if level is not None and level <= ratings.BAD_LEVEL_MAX and not comment:
+            self.add_error("comment", _("选择“不满意”或“非常不满意”时请填写评价内容。"))
         return data
 
 
@@ -408,8 +417,6 @@ def apply_error(form: forms.Form, error: DomainError) -> None:
 
 
 def choose_delivery(request: HttpRequest, case: Case, data: dict[str, Any]) -> None:
-    from zhengwu.cases import delivery
-
     delivery.delivery_choose(
         user=request.user,
         acting=acting_for_request(request),
@@ -422,8 +429,6 @@ def choose_delivery(request: HttpRequest, case: Case, data: dict[str, Any]) -> N
 
 
 def rate(request: HttpRequest, case: Case, data: dict[str, Any]) -> None:
-    from zhengwu.cases import ratings
-
     ratings.rating_create(
         user=request.user,
         acting=acting_for_request(request),
@@ -456,8 +461,6 @@ def _payment_row(order: Any) -> Any:
 
 def cashier_url(order: Any) -> str:
     """The local cashier page of an unpaid order (the payment provider's page)."""
-    from zhengwu.cases import payments
-
     return str(payments.payment_url(order))
 
 
@@ -466,12 +469,14 @@ def case_page_context(
     case: Case,
     *,
     supplement_errors: dict[str, list[str]] | None = None,
+    delivery_form: DeliveryForm | None = None,
+    rating_form: RatingForm | None = None,
 ) -> dict[str, Any]:
     listing = listing_for_application(case.listing_code)
     guide = listing.guide if listing is not None else None
-    ratings = list(case.ratings.all())
-    first_rating = next((r for r in ratings if not r.is_follow_up), None)
-    follow_up = next((r for r in ratings if r.is_follow_up), None)
+    case_ratings = list(case.ratings.all())
+    first_rating = next((r for r in case_ratings if not r.is_follow_up), None)
+    follow_up = next((r for r in case_ratings if r.is_follow_up), None)
     rectification = (
         RectificationOrder.objects.filter(rating=first_rating).first()
         if first_rating is not None
@@ -481,6 +486,8 @@ def case_page_context(
     supplement = open_supplement(case)
     payments = [_payment_row(order) for order in case.payments.all()]
     materials = list(case.materials.select_related("file"))
+    shipments = delivery.shipments_for_case(case)
+    supports_express = bool(guide and guide.supports_express)
     return {
         "case": case,
         "listing": listing,
@@ -503,14 +510,15 @@ def case_page_context(
         "materials": materials,
         "payments": payments,
         "unpaid": [p for p in payments if p.status == PaymentStatus.UNPAID],
-        "shipments": list(case.shipments.all()),
-        "supports_express": bool(guide and guide.supports_express),
-        "can_choose_delivery": case.status == CaseStatus.APPROVED
-        and not case.shipments.exists(),
-        "delivery_form": DeliveryForm(
-            initial={"method": case.result_delivery}
-            if case.result_delivery in ("pickup", "express")
-            else None
+        "shipments": [s for s in shipments if s.tracking_number],
+        "pending_shipment": next((s for s in shipments if not s.tracking_number), None),
+        "supports_express": supports_express,
+        "can_choose_delivery": case.status in (*OPEN_STATUSES, CaseStatus.APPROVED)
+        and not any(s.tracking_number for s in shipments),
+        "delivery_form": delivery_form
+        or DeliveryForm(
+            initial={"method": case.result_delivery},
+            supports_express=supports_express,
         ),
         "can_withdraw": CaseStatus.WITHDRAWN in TRANSITIONS.get(case.status, ()),
         "finished": finished,
@@ -521,9 +529,9 @@ def case_page_context(
         "can_rate_follow_up": rectification is not None
         and rectification.status == RectificationStatus.RESPONDED
         and follow_up is None,
-        "rating_form": RatingForm(),
+        "rating_form": rating_form or RatingForm(case=case),
         "rating_levels": dict(RATING_LEVELS),
-        "indicator_labels": dict(ONLINE_INDICATORS),
+        "indicator_labels": ratings.indicators_for(case),
         "acting": acting_for_request(request),
         "today": timezone.localdate(),
     }
@@ -537,8 +545,6 @@ def file_response(
 ) -> FileResponse | None:
     """A file of ``case`` (a material or the result document), audited; None when
     the id is not one of this case's files."""
-    from zhengwu.cases import files
-
     belongs = (
         case.result_document_id == file_pk
         or case.materials.filter(file_id=file_pk).exists()

@@ -17,7 +17,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
-from zhengwu.cases import notify, selectors, services
+from zhengwu.cases import appointments, notify, selectors, services
 from zhengwu.cases.constants import CaseStatus
 from zhengwu.cases.models import BundleDefinition
 from zhengwu.core.errors import DomainError
@@ -30,13 +30,6 @@ from .views import is_htmx
 
 PAGE_SIZE = 20
 BOOKING_DAYS = 14
-
-
-def _appointments() -> Any:
-    """cases.appointments, imported when used (the module arrives separately)."""
-    from zhengwu.cases import appointments
-
-    return appointments
 
 
 def _cursor(value: str | None) -> int | None:
@@ -113,7 +106,7 @@ def _booking_context(request: HttpRequest) -> dict[str, Any]:
     source = request.POST if request.method == "POST" else request.GET
     code = (source.get("listing") or "").strip().upper()[:31]
     listing = data.listing_for_application(code) if code else None
-    halls = list(_appointments().halls_open().select_related("division")[:200])
+    halls = list(appointments.halls_open().select_related("division")[:200])
     hall_id = _cursor(source.get("hall"))
     hall = next((h for h in halls if h.pk == hall_id), None)
     today = timezone.localdate()
@@ -123,14 +116,12 @@ def _booking_context(request: HttpRequest) -> dict[str, Any]:
     day = _parse_date(source.get("date"))
     if hall is not None and listing is not None:
         all_slots = list(
-            _appointments()
-            .slots_for(
+            appointments.slots_for(
                 hall_id=hall.pk,
                 date_from=today,
                 date_to=last,
                 listing_code=listing.code,
-            )
-            .select_related("window")[:2000]
+            ).select_related("window")[:2000]
         )
         by_day: dict[datetime.date, int] = {}
         for slot in all_slots:
@@ -170,8 +161,7 @@ def _booking_context(request: HttpRequest) -> dict[str, Any]:
 @login_required
 def appointments_page(request: HttpRequest) -> HttpResponse:
     mine = list(
-        _appointments()
-        .appointments_for_user(request.user)
+        appointments.appointments_for_user(request.user)
         .select_related("slot__window__hall")
         .order_by("-pk")[:50]
     )
@@ -195,7 +185,7 @@ def appointment_book(request: HttpRequest) -> HttpResponse:
             context["booking_errors"] = [_("请选择一个可预约的时段。")]
         else:
             try:
-                appointment = _appointments().appointment_book(
+                appointment = appointments.appointment_book(
                     user=request.user,
                     slot_id=slot_id,
                     listing_code=context["listing"].code,
@@ -220,9 +210,7 @@ def appointment_book(request: HttpRequest) -> HttpResponse:
 
 
 def _my_appointment(request: HttpRequest, pk: int) -> Any:
-    appointment = (
-        _appointments().appointments_for_user(request.user).filter(pk=pk).first()
-    )
+    appointment = appointments.appointments_for_user(request.user).filter(pk=pk).first()
     if appointment is None:
         raise Http404(_("预约不存在。"))
     return appointment
@@ -233,7 +221,7 @@ def _my_appointment(request: HttpRequest, pk: int) -> Any:
 def appointment_cancel(request: HttpRequest, pk: int) -> HttpResponse:
     appointment = _my_appointment(request, pk)
     try:
-        _appointments().appointment_cancel(
+        appointments.appointment_cancel(
             user=request.user, appointment_id=appointment.pk
         )
     except DomainError as error:
@@ -249,7 +237,7 @@ def appointment_arrive(request: HttpRequest, pk: int) -> HttpResponse:
     """到场取号: the queue number of a booked appointment, on the day."""
     appointment = _my_appointment(request, pk)
     try:
-        appointment = _appointments().appointment_arrive(
+        appointment = appointments.appointment_arrive(
             user=request.user, appointment_id=appointment.pk
         )
     except DomainError as error:

@@ -322,3 +322,309 @@ def test_withdraw_from_the_progress_page(client, world, citizen):
     case.refresh_from_db()
     assert response.status_code == 302
     assert case.status == CaseStatus.WITHDRAWN
+
+
+# --- supplement, result, delivery, rating ------------------------------------------
+
+
+@pytest.fixture
+def reviewer(world):
+    from zhengwu.catalog.tests.factories import grant
+    from zhengwu.identity.constants import StaffRole
+
+    from .fixtures import make_user
+
+    user = make_user("heping_reviewer")
+    grant(user, world.county_org, StaffRole.REVIEWER)
+    return user
+
+
+def finish(case: Case, status: str = CaseStatus.APPROVED) -> None:
+    """Test setup: the case decided (the workflow itself is tested in cases)."""
+    from django.utils import timezone
+
+    Case.objects.filter(pk=case.pk).update(status=status, decided_at=timezone.now())
+
+
+def test_supplement_request_lists_every_item_and_the_answer_resubmits(
+    client, world, citizen, reviewer
+):
+    # given
+    from zhengwu.cases import services
+
+    client.force_login(citizen.user)
+    case = submit_case(client, world)
+    services.case_request_supplement(
+        case_id=case.pk,
+        acting_user=reviewer,
+        items=[
+            {"material": "居民身份证", "reason": "复印件不清晰"},
+            {"material": "中国公民出入境证件申请表", "reason": "缺少本人签名"},
+        ],
+        note="请一次补齐。",
+    )
+    # when
+    page = client.get(f"/cases/{case.pk}/").content.decode()
+    # then: everything at once (一次性告知), each with its own upload
+    assert "补正告知（一次性告知）" in page
+    assert "复印件不清晰" in page and "缺少本人签名" in page
+    assert 'name="supplement-0"' in page and 'name="supplement-1"' in page
+    # when: an empty answer is refused and changes nothing
+    refused = client.post(f"/cases/{case.pk}/supplement/", {"note": ""})
+    case.refresh_from_db()
+    assert refused.status_code == 400
+    assert "请上传补正材料或填写补正说明" in refused.content.decode()
+    assert case.status == CaseStatus.SUPPLEMENT_REQUESTED
+    # when: the answer
+    response = client.post(
+        f"/cases/{case.pk}/supplement/",
+        {"supplement-0": pdf("身份证清晰件.pdf"), "note": "已重新扫描"},
+    )
+    # then
+    case.refresh_from_db()
+    assert response.status_code == 302
+    assert case.status == CaseStatus.SUBMITTED
+    assert CaseMaterial.objects.filter(
+        case=case, file__original_name="身份证清晰件.pdf"
+    ).exists()
+
+
+def test_a_bad_rating_needs_a_comment_next_to_the_field_and_saves_nothing(
+    client, world, citizen
+):
+    # given
+    from zhengwu.cases.models import Rating
+
+    client.force_login(citizen.user)
+    case = submit_case(client, world)
+    finish(case)
+    page = client.get(f"/cases/{case.pk}/").content.decode()
+    assert 'id="rating-form"' in page and "非常满意" in page and "办事效率" in page
+    # when
+    response = client.post(f"/cases/{case.pk}/rating/", {"level": "1"})
+    # then
+    html = response.content.decode()
+    assert response.status_code == 400
+    assert 'id="id_comment-error"' in html
+    assert "请填写评价内容" in html
+    assert not Rating.objects.exists()
+
+
+def test_a_rating_is_saved_once(client, world, citizen):
+    # given
+    from zhengwu.cases.models import Rating
+
+    client.force_login(citizen.user)
+    case = submit_case(client, world)
+    finish(case)
+    # when
+    response = client.post(
+        f"/cases/{case.pk}/rating/",
+        {"level": "5", "indicators": ["efficiency", "convenience"]},
+    )
+    # then
+    rating = Rating.objects.get()
+    assert response.status_code == 302
+    assert (rating.level, rating.indicators) == (5, ["efficiency", "convenience"])
+    page = client.get(f"/cases/{case.pk}/").content.decode()
+    assert 'id="rating-form"' not in page
+    assert "非常满意" in page
+
+
+def test_a_bad_rating_opens_rectification_and_the_follow_up_rating(
+    client, world, citizen, reviewer
+):
+    # given
+    from zhengwu.cases.constants import RectificationStatus
+    from zhengwu.cases.models import Rating, RectificationOrder
+
+    client.force_login(citizen.user)
+    case = submit_case(client, world)
+    finish(case)
+    client.post(f"/cases/{case.pk}/rating/", {"level": "2", "comment": "等太久"})
+    order = RectificationOrder.objects.get()
+    RectificationOrder.objects.filter(pk=order.pk).update(
+        status=RectificationStatus.RESPONDED, response="已优化流程"
+    )
+    # when
+    page = client.get(f"/cases/{case.pk}/").content.decode()
+    response = client.post(
+        f"/cases/{case.pk}/rating/", {"level": "4", "follow_up": "True"}
+    )
+    # then
+    assert "已优化流程" in page
+    assert 'name="follow_up"' in page
+    assert response.status_code == 302
+    assert Rating.objects.filter(is_follow_up=True, level=4).exists()
+
+
+def test_choosing_express_needs_an_address_then_is_kept(client, world, citizen):
+    # given
+    from zhengwu.cases.models import Shipment
+
+    client.force_login(citizen.user)
+    case = submit_case(client, world)
+    # when
+    refused = client.post(f"/cases/{case.pk}/delivery/", {"method": "express"})
+    # then
+    assert refused.status_code == 400
+    assert 'id="id_address-error"' in refused.content.decode()
+    assert not Shipment.objects.exists()
+    # when
+    response = client.post(
+        f"/cases/{case.pk}/delivery/",
+        {
+            "method": "express",
+            "recipient_name": "李明",
+            "recipient_mobile": "13912345678",
+            "address": "沈阳市和平区南京北街1号",
+        },
+    )
+    # then
+    case.refresh_from_db()
+    assert response.status_code == 302
+    assert case.result_delivery == "express"
+    assert Shipment.objects.filter(case=case).count() == 1
+
+
+def test_another_citizen_cannot_rate_or_choose_delivery(
+    client, world, citizen, other_citizen
+):
+    # given
+    from zhengwu.cases.models import Rating
+
+    client.force_login(citizen.user)
+    case = submit_case(client, world)
+    finish(case)
+    client.force_login(other_citizen.user)
+    # when
+    rating = client.post(f"/cases/{case.pk}/rating/", {"level": "1", "comment": "x"})
+    delivery = client.post(f"/cases/{case.pk}/delivery/", {"method": "pickup"})
+    # then
+    assert rating.status_code == delivery.status_code == 404
+    assert not Rating.objects.exists()
+
+
+# --- messages -------------------------------------------------------------------
+
+
+def test_messages_list_and_mark_read(client, world, citizen, other_citizen):
+    # given: submitting wrote a site message
+    from zhengwu.cases.models import Notification
+
+    client.force_login(citizen.user)
+    case = submit_case(client, world)
+    notice = Notification.objects.get(recipient=citizen.user, channel="site")
+    # when
+    page = client.get("/messages/").content.decode()
+    # then
+    assert notice.title in page and f"/cases/{case.pk}/" in page
+    assert "未读" in page
+    # another citizen cannot mark it read
+    client.force_login(other_citizen.user)
+    assert "申请已提交" not in client.get("/messages/").content.decode()
+    denied = client.post("/messages/read/", {"notification": notice.pk})
+    notice.refresh_from_db()
+    assert denied.status_code == 404 and notice.read_at is None
+    # the owner can, and htmx gets the row back
+    client.force_login(citizen.user)
+    response = client.post(
+        "/messages/read/", {"notification": notice.pk}, HTTP_HX_REQUEST="true"
+    )
+    notice.refresh_from_db()
+    assert response.status_code == 200
+    assert f'id="message-{notice.pk}"' in response.content.decode()
+    assert notice.read_at is not None
+
+
+# --- appointments ---------------------------------------------------------------
+
+
+@pytest.fixture
+def slot(world):
+    import datetime
+
+    from django.utils import timezone
+
+    from zhengwu.cases.models import AppointmentSlot, ServiceHall, ServiceWindow
+
+    hall = ServiceHall.objects.create(
+        name="和平区政务服务中心",
+        division=world.county,
+        organisation=world.county_org,
+        address="和平区南京北街1号",
+    )
+    window = ServiceWindow.objects.create(hall=hall, number="3", name="出入境窗口")
+    return AppointmentSlot.objects.create(
+        window=window,
+        date=timezone.localdate() + datetime.timedelta(days=1),
+        starts_at=datetime.time(9),
+        ends_at=datetime.time(10),
+        capacity=2,
+    )
+
+
+def test_book_an_appointment_hall_date_time_then_cancel(client, world, citizen, slot):
+    # given
+    from zhengwu.cases.models import Appointment
+
+    client.force_login(citizen.user)
+    code = world.passport_listing.code
+    hall = slot.window.hall
+    day = slot.date.isoformat()
+    # when: hall → date → time (each step a plain GET without JavaScript)
+    step = client.get(
+        "/appointments/book/", {"listing": code, "hall": hall.pk, "date": day}
+    )
+    # then
+    html = step.content.decode()
+    assert step.status_code == 200
+    assert "和平区政务服务中心" in html
+    assert "剩余2" in html
+    assert f'value="{slot.pk}"' in html
+    # when
+    response = client.post(
+        "/appointments/book/",
+        {"listing": code, "hall": hall.pk, "date": day, "slot": slot.pk},
+    )
+    # then
+    appointment = Appointment.objects.get()
+    assert response.status_code == 302
+    mine = client.get("/appointments/").content.decode()
+    assert "普通护照签发" in mine and "已预约" in mine
+    # when
+    client.post(f"/appointments/{appointment.pk}/cancel/")
+    appointment.refresh_from_db()
+    assert appointment.status == "cancelled"
+
+
+def test_booking_without_a_slot_is_refused_in_chinese(client, world, citizen, slot):
+    client.force_login(citizen.user)
+    response = client.post(
+        "/appointments/book/",
+        {
+            "listing": world.passport_listing.code,
+            "hall": slot.window.hall.pk,
+            "date": slot.date.isoformat(),
+        },
+    )
+    assert response.status_code == 400
+    assert "请选择一个可预约的时段" in response.content.decode()
+
+
+def test_another_user_cannot_cancel_my_appointment(
+    client, world, citizen, other_citizen, slot
+):
+    # given
+    from zhengwu.cases import appointments
+
+    appointment = appointments.appointment_book(
+        user=citizen.user, slot_id=slot.pk, listing_code=world.passport_listing.code
+    )
+    client.force_login(other_citizen.user)
+    # when
+    response = client.post(f"/appointments/{appointment.pk}/cancel/")
+    # then
+    appointment.refresh_from_db()
+    assert response.status_code == 404
+    assert appointment.status == "booked"
