@@ -268,6 +268,13 @@ def bundle_apply(request: HttpRequest, code: str) -> HttpResponse:
     general: list[str] = []
     key = new_submission_key()
     status = 200
+    listings = [
+        listing
+        for listing in (
+            data.listing_for_application(c) for c in definition.listing_codes
+        )
+        if listing is not None
+    ]
     if request.method == "POST":
         key = clean_submission_key(request.POST.get("submission_key"))
         values = data.data_from_post(schema, request.POST)
@@ -280,9 +287,12 @@ def bundle_apply(request: HttpRequest, code: str) -> HttpResponse:
                     bundle_code=definition.code,
                     form_data=values,
                     submission_key=key,
+                    materials=_bundle_uploads(request, listings),
                 )
             except DomainError as error:
                 errors = data.field_errors(error)
+                errors.pop("materials", None)
+                errors.setdefault("__all__", [error.message])
             else:
                 messages.success(
                     request,
@@ -291,6 +301,8 @@ def bundle_apply(request: HttpRequest, code: str) -> HttpResponse:
                 )
                 return redirect("portal:bundle", pk=bundle.pk)
         general = errors.pop("__all__", [])
+        if request.FILES:
+            general.append(_("出于安全原因，已选择的文件需要重新选择。"))
         prefilled = data.prefilled_names(request.user, acting, "", schema, values)
         status = 400
     else:
@@ -298,13 +310,22 @@ def bundle_apply(request: HttpRequest, code: str) -> HttpResponse:
             request.user, acting, _BundleListing(""), schema
         )
     fields = fields_from_schema(schema, values, errors=errors, prefilled=prefilled)
-    listings = [data.listing_for_application(c) for c in definition.listing_codes]
     return render(
         request,
         "portal/cases/bundle_apply.html",
         {
             "definition": definition,
-            "listings": [listing for listing in listings if listing is not None],
+            "listings": [
+                {
+                    "listing": listing,
+                    "index": index,
+                    "materials": [
+                        (f"bm-{index}-{m_index}", material)
+                        for m_index, material in enumerate(listing.guide.materials)
+                    ],
+                }
+                for index, listing in enumerate(listings)
+            ],
             "fields": fields,
             "submission_key": key,
             "general_errors": general,
@@ -313,6 +334,26 @@ def bundle_apply(request: HttpRequest, code: str) -> HttpResponse:
         },
         status=status,
     )
+
+
+def _bundle_uploads(
+    request: HttpRequest, listings: list[Any]
+) -> dict[str, list[dict[str, Any]]]:
+    """Uploads per listing code, from the fields ``bm-<listing>-<material>``."""
+    result: dict[str, list[dict[str, Any]]] = {}
+    for index, listing in enumerate(listings):
+        for m_index, material in enumerate(listing.guide.materials):
+            upload = request.FILES.get(f"bm-{index}-{m_index}")
+            if upload is None or not upload.size:
+                continue
+            result.setdefault(listing.code, []).append(
+                {
+                    "material_name": material.name,
+                    "filename": upload.name[:200],
+                    "content": data.read_upload(upload),
+                }
+            )
+    return result
 
 
 class _BundleListing:

@@ -628,3 +628,125 @@ def test_another_user_cannot_cancel_my_appointment(
     appointment.refresh_from_db()
     assert response.status_code == 404
     assert appointment.status == "booked"
+
+
+def test_appointment_arrival_shows_the_queue_number(client, world, citizen, slot):
+    # given: a slot today
+    from django.utils import timezone
+
+    from zhengwu.cases import appointments
+
+    type(slot).objects.filter(pk=slot.pk).update(date=timezone.localdate())
+    appointment = appointments.appointment_book(
+        user=citizen.user, slot_id=slot.pk, listing_code=world.passport_listing.code
+    )
+    client.force_login(citizen.user)
+    page = client.get("/appointments/").content.decode()
+    assert f'id="arrive-{appointment.pk}"' in page
+    # when
+    response = client.post(f"/appointments/{appointment.pk}/arrive/", follow=True)
+    # then
+    appointment.refresh_from_db()
+    assert appointment.queue_number
+    assert appointment.queue_number in response.content.decode()
+
+
+# --- bundles (一件事一次办) ------------------------------------------------------
+
+
+def test_bundle_apply_then_each_departments_case(client, world, citizen):
+    # given
+    from zhengwu.cases.models import BundleDefinition, CaseBundle
+
+    definition = BundleDefinition.objects.create(
+        code="passport-travel",
+        name="出国旅行一件事",
+        listing_codes=[world.passport_listing.code],
+        division=world.county,
+    )
+    client.force_login(citizen.user)
+    page = client.get(f"/bundles/{definition.code}/apply/").content.decode()
+    key = submission_key(page)
+    assert "出国旅行一件事" in page and 'name="bm-0-0"' in page
+    post = {
+        "submission_key": key,
+        "f-contact_name": "李明",
+        "f-contact_mobile": "13912345678",
+        "bm-0-0": pdf("身份证.pdf"),
+        "bm-0-1": pdf("申请表.pdf"),
+    }
+    # when: a bad mobile first — nothing is made
+    refused = client.post(
+        f"/bundles/{definition.code}/apply/", {**post, "f-contact_mobile": "1"}
+    )
+    assert refused.status_code == 400
+    assert 'id="id_f-contact_mobile-error"' in refused.content.decode()
+    assert not CaseBundle.objects.exists()
+    post["bm-0-0"], post["bm-0-1"] = pdf("身份证.pdf"), pdf("申请表.pdf")
+    response = client.post(f"/bundles/{definition.code}/apply/", post)
+    # then
+    bundle = CaseBundle.objects.get()
+    assert response["Location"] == f"/bundles/{bundle.pk}/"
+    html = client.get(f"/bundles/{bundle.pk}/").content.decode()
+    case = bundle.cases.get()
+    assert case.number in html and "待受理" in html
+    assert world.county_org.name in html
+
+
+def test_another_citizen_cannot_open_my_bundle(client, world, citizen, other_citizen):
+    from zhengwu.cases import services
+    from zhengwu.cases.models import BundleDefinition
+
+    BundleDefinition.objects.create(
+        code="passport-travel",
+        name="出国旅行一件事",
+        listing_codes=[world.passport_listing.code],
+        division=world.county,
+    )
+    bundle = services.bundle_apply(
+        user=citizen.user,
+        acting=None,
+        bundle_code="passport-travel",
+        form_data={"contact_name": "李明", "contact_mobile": "13912345678"},
+        submission_key="b" * 32,
+        materials={
+            world.passport_listing.code: [
+                {"material_name": n, "filename": "a.pdf", "content": PDF_BYTES}
+                for n in ("居民身份证", "中国公民出入境证件申请表")
+            ]
+        },
+    )
+    client.force_login(other_citizen.user)
+    assert client.get(f"/bundles/{bundle.pk}/").status_code == 404
+
+
+# --- acting on behalf --------------------------------------------------------------
+
+
+def test_an_agent_applies_in_the_principals_name(client, world, citizen):
+    # given: 王芳 authorises 李明 for every item, and 李明 acts for her
+    import datetime
+
+    from django.utils import timezone
+
+    from zhengwu.identity import authorisations
+
+    principal = make_citizen("王芳")
+    authorisation = authorisations.authorisation_grant_personal(
+        acting_user=principal.user,
+        agent_id_number=citizen.clear_id_number,
+        agent_name="李明",
+        item_codes=[],
+        all_items=True,
+        valid_until=timezone.now() + datetime.timedelta(days=30),
+    )
+    client.force_login(citizen.user)
+    client.post("/me/acting/start", {"authorisation": authorisation.pk})
+    # when
+    page = client.get(apply_url(world), {"handling": "01"}).content.decode()
+    case = submit_case(client, world)
+    # then
+    assert "本申请以" in page
+    assert case.principal_label == f"person:{principal.pk}"
+    client.force_login(principal.user)
+    assert case.number in client.get("/cases/").content.decode()
