@@ -55,6 +55,7 @@ EVENT_LABELS: dict[str, object] = {
     "cases.appointment_reminded": _("发送预约提醒"),
     "cases.webhook_unsubscribed": _("停用状态推送订阅"),
     "cases.delivery_chosen": _("选择结果送达方式"),
+    "cases.bundle_defined": _("设置“一件事”"),
 }
 
 

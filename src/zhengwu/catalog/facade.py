@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from .guide import Guide
 from .selectors import public_version_for
 
-__all__ = ["Guide", "ListingInfo", "listing_for_application"]
+__all__ = ["Guide", "ListingInfo", "listing_code_for", "listing_for_application"]
 
 
 @dataclass(frozen=True)
@@ -69,4 +69,19 @@ def listing_for_application(
             for entry in (base_item.legal_basis or [])
             if isinstance(entry, dict)
         ),
+    )
+
+
+def listing_code_for(*, organisation_id: int, item_name: str) -> str | None:
+    """The implementation code of the organisation's listing of the base item named
+    ``item_name`` (its natural key, as the demo loaders name listings), or None."""
+    from .models import Listing
+
+    return (
+        Listing.objects.filter(
+            organisation_id=organisation_id, base_item__name=item_name
+        )
+        .order_by("pk")
+        .values_list("code", flat=True)
+        .first()
     )

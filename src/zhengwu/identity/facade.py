@@ -228,6 +228,57 @@ def identity_demo_logins(*, password: str) -> list[tuple[str, str, str, str, boo
     return demo_logins(password)
 
 
+def identity_demo_user(key: str) -> AbstractBaseUser | None:
+    """The account of the identity demo's citizen ``key`` (``zhang``, ``wang``,
+    ``li``, ``zhao``), or None before the identity demo is loaded."""
+    from .demo import CITIZENS
+    from .persons import find_person_by_id_number
+
+    for citizen in CITIZENS:
+        if citizen.key == key:
+            person = find_person_by_id_number(citizen.id_number)
+            return person.user if person is not None else None
+    return None
+
+
+def identity_demo_staff_ensure(
+    *,
+    username: str,
+    full_name: str,
+    role: StaffRole | str,
+    organisation_id: int,
+    password: str,
+) -> bool:
+    """A demo staff account holding ``role`` in the organisation, created the way
+    the identity demo creates its staff when it is missing (another app's demo adds
+    its accounts through this). True when anything was created; a second call with
+    the same arguments writes nothing."""
+    from django.contrib.auth import get_user_model
+
+    from zhengwu.core.models import Organisation
+
+    from . import accounts
+    from .constants import AccountKind
+
+    organisation = Organisation.objects.get(pk=organisation_id)
+    model = get_user_model()
+    created = False
+    user = model.objects.filter(username=username).first()
+    if user is None:
+        user = model.objects.create_user(username=username, first_name=full_name)
+        accounts.ensure_account(user, AccountKind.STAFF)
+        accounts.set_password(user, password, acting_user=None)
+        created = True
+    if not StaffMembership.objects.filter(
+        user=user, organisation=organisation, role=role
+    ).exists():
+        membership_grant(
+            user=user, organisation=organisation, role=StaffRole(role), acting_user=None
+        )
+        created = True
+    return created
+
+
 # --- acting on behalf (代办) ----------------------------------------------------------
 
 

@@ -1,12 +1,16 @@
 """``manage.py populate_demo``: the Liaoning demo (organisations, staff accounts, base
 items, listings with published guides), then the identity demo (the three separated
 administrators, counter and service-point clerks, a reviewer, citizens, an enterprise
-and authorisations). Safe to run again: nothing is duplicated."""
+and authorisations), then the cases demo (online-handling settings, a bundle, a
+service hall with appointment slots, example cases). Safe to run again: nothing is
+duplicated."""
 
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
 
+from zhengwu.cases.demo import CasesDemoError, demo_notes
+from zhengwu.cases.demo import populate as populate_cases_demo
 from zhengwu.catalog.demo import DEMO_PASSWORD, DemoError, populate, scenario_notes
 from zhengwu.core.errors import DomainError
 from zhengwu.identity.facade import populate_identity_demo
@@ -21,7 +25,8 @@ class Command(BaseCommand):
                 log=self.stdout.write if options["verbosity"] > 1 else None
             )
             identity = populate_identity_demo(password=DEMO_PASSWORD)
-        except DemoError as error:
+            cases = populate_cases_demo(password=DEMO_PASSWORD)
+        except (DemoError, CasesDemoError) as error:
             raise CommandError(str(error)) from error
         except DomainError as error:
             raise CommandError(
@@ -49,6 +54,15 @@ class Command(BaseCommand):
             f"角色 {identity['memberships']} 个、公众用户 {identity['citizens']} 个、"
             f"法人 {identity['entities']} 个、授权 {identity['authorisations']} 项。"
         )
+        self.stdout.write(
+            f"办件演示数据：本次新建工作人员 {cases['staff']} 个、"
+            f"网上办理配置 {cases['configs']} 项、一件事 {cases['bundles']} 个、"
+            f"服务大厅 {cases['halls']} 个、窗口 {cases['windows']} 个、"
+            f"预约时段 {cases['slots']} 个、示例办件 {cases['cases']} 件。"
+        )
+        self.stdout.write("办件演示：")
+        for note in demo_notes():
+            self.stdout.write(f"  - {note}")
         if summary.listings_created:
             self.stdout.write("为演示工作台和一致性报告预留的状态：")
             for note in scenario_notes():
