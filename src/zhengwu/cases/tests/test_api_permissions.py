@@ -502,3 +502,65 @@ def test_no_body_makes_a_server_error(client, world, method, path, strategy):
             assert set(response.json()) == {"code", "message", "fields"}
 
     send()
+
+
+@pytest.mark.parametrize(
+    "raw",
+    ["[]", "null", "123", '"text"', "{", '{"listing_code": "\\u0000"}', "\x00", ""],
+)
+@pytest.mark.parametrize("path", ["/", "/drafts", "/{case}/rating"])
+def test_bodies_that_are_not_objects_are_refused(client, world, raw, path):
+    case = apply(world.citizen.user, world.listing_a)
+    response = client.post(
+        API + path.format(case=case.pk),
+        raw,
+        content_type="application/json",
+        headers=bearer(world.citizen.user),
+    )
+    assert response.status_code in (400, 422), response.content
+    assert set(response.json()) == {"code", "message", "fields"}
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "hall=1&date_from=2026-12-01&date_to=2026-11-01",
+        "hall=1&date_from=2026-01-01&date_to=2026-12-31",
+        f"hall={2**64}&date_from=2026-12-01&date_to=2026-12-02",
+        "hall=abc&date_from=x&date_to=y",
+        "hall=1&date_from=2026-12-01&date_to=2026-12-02&listing_code=%00",
+    ],
+)
+def test_bad_slot_queries_are_422(client, world, query):
+    response = client.get(f"/api/v1/appointments/slots?{query}")
+    assert response.status_code == 422, response.content
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [
+        {},
+        {"slot_id": 2**63, "listing_code": "1" * 31},
+        {"slot_id": 1, "listing_code": "\x00" * 31},
+        {"slot_id": "1; drop", "listing_code": "1" * 31},
+        {"slot_id": 999999, "listing_code": "1" * 31},
+    ],
+)
+def test_bad_bookings_are_refused_without_a_server_error(client, world, payload):
+    response = client.post(
+        "/api/v1/appointments/book",
+        payload,
+        content_type="application/json",
+        headers=bearer(world.citizen.user),
+    )
+    assert 400 <= response.status_code < 500, response.content
+
+
+def test_another_users_appointment_does_not_exist(client, world):
+    from zhengwu.cases.models import Appointment
+
+    response = client.post(
+        "/api/v1/appointments/1/cancel", headers=bearer(world.citizen.user)
+    )
+    assert response.status_code == 404
+    assert not Appointment.objects.exists()
