@@ -227,8 +227,8 @@ def landing_url(user: User | None) -> str:
     """Where a signed-in staff member starts: an administrator on their own
     administration page, a counter clerk at the counter, a service-point clerk on
     the authorisations they act under, the catalogue staff on the workbench
-    (``LOGIN_REDIRECT_URL``, also for staff without a role); a reviewer, whose pages
-    come with the cases work, on the portal."""
+    (``LOGIN_REDIRECT_URL``, also for staff without a role); a reviewer on the case
+    workbench (办件工作台)."""
     from django.conf import settings
     from django.shortcuts import resolve_url
 
@@ -246,7 +246,7 @@ def landing_url(user: User | None) -> str:
     if scope.service_point_organisation_ids:
         return resolve_url("identity:me_authorisations")
     if scope.reviewer_organisation_ids:
-        return resolve_url("portal:home")
+        return resolve_url("portal:wb_inbox")
     return resolve_url(settings.LOGIN_REDIRECT_URL)
 
 

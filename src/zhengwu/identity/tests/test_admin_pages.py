@@ -269,7 +269,7 @@ def test_the_audit_log_pages_by_keyset(client_for, world):
         ("audit_admin", "/staff/admin/audit/"),
         ("counter_clerk", "/staff/counter/"),
         ("editor", "/staff/"),
-        ("reviewer", "/"),
+        ("reviewer", "/workbench/"),
         ("superuser", "/staff/"),
     ],
 )
