@@ -99,7 +99,11 @@ def _reason(error: Any, schema: dict[str, Any]) -> tuple[str, str]:
             for p in value
             if isinstance(error.instance, dict) and p not in error.instance
         ]
-        name = missing[0] if missing else ""
+        # one error per missing property; its message starts with the name's repr
+        name = next(
+            (p for p in missing if str(error.message).startswith(repr(p))),
+            missing[0] if missing else "",
+        )
         return (f"{path}.{name}" if path else name) or "__all__", _("必填。")
     if kind == "additionalProperties":
         return path or "__all__", _("包含表单未定义的字段。")
@@ -339,3 +343,45 @@ def prefill(
     values.update(profile_values(schema, applicant_profile(user, principal_label)))
     values.update({k: v for k, v in (current or {}).items() if k in names})
     return values
+
+
+def listing_schema(listing_code: str) -> dict[str, Any]:
+    """The form schema of a listing: its HandlingConfig's, else the default."""
+    from .models import HandlingConfig
+
+    schema = (
+        HandlingConfig.objects.filter(listing_code=listing_code)
+        .values_list("form_schema", flat=True)
+        .first()
+    )
+    return schema or default_schema()
+
+
+def initial_values(
+    *,
+    user,
+    acting=None,
+    listing_code: str,
+    current: dict[str, Any] | None = None,
+    exclude_case_id: int | None = None,
+) -> dict[str, Any]:
+    """Prefilled values of a listing's form for ``user`` (acting for ``acting``'s
+    principal): what the pages and the API show before the applicant types."""
+    from zhengwu.identity.facade import person_label_for_user
+
+    from .selectors import latest_submission_values
+
+    label = (
+        acting.principal_label if acting is not None else person_label_for_user(user)
+    )
+    return prefill(
+        schema=listing_schema(listing_code),
+        user=user,
+        principal_label=label,
+        earlier=latest_submission_values(
+            listing_code=listing_code,
+            principal_label=label,
+            exclude_case_id=exclude_case_id,
+        ),
+        current=current,
+    )
