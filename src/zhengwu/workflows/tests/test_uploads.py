@@ -300,3 +300,12 @@ def test_decision_upload_makes_versions_and_is_audited(catalogue_manager):
     assert first.element_id == "sample_instant_approval"
     assert DecisionTable.objects.filter(key="elderly").count() == 2
     assert AuditEvent.objects.filter(event="workflows.decision_uploaded").count() == 2
+
+
+def test_admin_shows_models_read_only(client, make_user, templates):
+    admin_user = make_user("root", superuser=True, is_staff=True)
+    client.force_login(admin_user)
+    listing = client.get("/admin/workflows/processdefinition/")
+    assert listing.status_code == 200
+    assert "single" in listing.content.decode()
+    assert client.get("/admin/workflows/processdefinition/add/").status_code == 403
