@@ -23,6 +23,7 @@ MAX_INT_BITS = 256
 MAX_SEQUENCE_LENGTH = 10_000
 MAX_EXPONENT = 64
 MAX_STATEMENTS = 50
+MAX_DEPTH = 60  # nesting of the expression tree
 MAX_BUILT_SIZE = (
     20_000  # elements, counted deeply, of a list or dict an expression builds
 )
@@ -327,12 +328,21 @@ class Interpreter:
 
     def __init__(self, names: Mapping[str, Any]) -> None:
         self.names = names
+        self.depth = 0
 
     def run(self, node: ast.AST) -> Any:
         method = getattr(self, f"visit_{type(node).__name__}", None)
         if method is None:
             raise RestrictedExpressionError(f"不允许使用{_label(node)}。")
-        value = method(node)
+        self.depth += 1
+        if self.depth > MAX_DEPTH:
+            raise RestrictedExpressionError(
+                f"表达式嵌套过深（不能超过{MAX_DEPTH}层）。"
+            )
+        try:
+            value = method(node)
+        finally:
+            self.depth -= 1
         return _checked_value(value)
 
     def visit_Constant(self, node: ast.Constant) -> Any:  # noqa: N802
@@ -386,7 +396,13 @@ class Interpreter:
         left = self.run(node.left)
         for op, comparator in zip(node.ops, node.comparators, strict=True):
             right = self.run(comparator)
-            if not COMPARISONS[type(op)](left, right):
+            try:
+                holds = COMPARISONS[type(op)](left, right)
+            except TypeError as error:
+                raise RestrictedExpressionError(
+                    f"无法比较 {type(left).__name__} 和 {type(right).__name__}。"
+                ) from error
+            if not holds:
                 return False
             left = right
         return True
