@@ -16,12 +16,8 @@ from zhengwu.cases.tests.factories import (
     CONTACT_FORM,
     PDF_BYTES,
     apply,
-    calendar_2026,
-    world,
 )
 from zhengwu.core.models import AuditEvent
-
-FIXTURES = (calendar_2026, world)  # used by name in the tests' signatures
 
 API = "/api/v1/cases"
 

@@ -16,13 +16,9 @@ from zhengwu.cases.models import Case, CaseMaterial, CaseTask, ClockPause, Exten
 from zhengwu.cases.tests.factories import (
     PDF_BYTES,
     apply,
-    calendar_2026,
-    world,
 )
 from zhengwu.cases.tests.test_api import bearer
 from zhengwu.core.models import AuditEvent
-
-FIXTURES = (calendar_2026, world)  # used by name in the tests' signatures
 
 API = "/api/v1/cases"
 
