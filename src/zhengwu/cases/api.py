@@ -42,6 +42,7 @@ from . import (
     files,
     forms,
     notify,
+    payments,
     ratings,
     selectors,
     services,
@@ -91,9 +92,11 @@ from .schemas import (
     NotAcceptIn,
     PauseEndIn,
     PauseStartIn,
+    PaymentDueOut,
     PickupIn,
     RatingIn,
     RatingOut,
+    RectificationCallbackIn,
     RectificationFiltersIn,
     RectificationOut,
     RectificationPageOut,
@@ -490,6 +493,7 @@ def _rectification(order: RectificationOrder) -> dict[str, Any]:
         "status": order.status,
         "status_label": str(order.get_status_display()),
         "response": order.response,
+        "callback_note": order.callback_note,
         "responded_at": order.responded_at,
         "closed_at": order.closed_at,
     }
@@ -846,8 +850,25 @@ def rate(request: HttpRequest, case_id: CaseId, payload: RatingIn) -> Status:
         level=payload.level,
         indicators=payload.indicators,
         comment=payload.comment,
+        is_follow_up=payload.is_follow_up,
     )
     return Status(201, _rating(rating))
+
+
+@router.get(
+    "/{int:case_id}/payment",
+    response={200: PaymentDueOut, **ERRORS},
+    auth=case_auth,
+    summary="The case's fee orders and the cashier address of the unpaid one",
+)
+def payment(request: HttpRequest, case_id: CaseId) -> dict[str, Any]:
+    case = _case(request, case_id)
+    orders = payments.payments_for_case(case)
+    unpaid = [o for o in orders if o.status == "unpaid"]
+    return {
+        "orders": [_payment(o) for o in orders],
+        "pay_url": payments.payment_url(unpaid[-1]) if unpaid else "",
+    }
 
 
 @router.get(
@@ -1370,11 +1391,27 @@ def respond_rectification(
     request: HttpRequest, order_id: ObjectId, payload: RectificationRespondIn
 ) -> dict[str, Any]:
     _require_staff(request)
-    order = ratings.rectifications_for_user(request.auth).filter(pk=order_id).first()
-    if order is None:
-        raise NotFoundError("cases.rectification_not_found", _("整改工单不存在。"))
     order = ratings.rectification_respond(
-        order_id=order.pk, acting_user=request.auth, response=payload.response
+        order_id=order_id, acting_user=request.auth, response=payload.response
+    )
+    order = RectificationOrder.objects.select_related(
+        "case", "organisation", "rating"
+    ).get(pk=order.pk)
+    return _rectification(order)
+
+
+@router.post(
+    "/rectifications/{int:order_id}/callback",
+    response={200: RectificationOut, **ERRORS},
+    auth=case_auth,
+    summary="Record the call back to the applicant after the answer (回访)",
+)
+def rectification_callback(
+    request: HttpRequest, order_id: ObjectId, payload: RectificationCallbackIn
+) -> dict[str, Any]:
+    _require_staff(request)
+    order = ratings.rectification_callback(
+        order_id=order_id, acting_user=request.auth, note=payload.note
     )
     order = RectificationOrder.objects.select_related(
         "case", "organisation", "rating"

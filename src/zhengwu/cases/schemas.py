@@ -161,6 +161,9 @@ class RatingIn(Schema):
         default_factory=list, max_length=20
     )
     comment: Text = ""
+    is_follow_up: bool = Field(
+        False, description="the second rating, after a rectification was answered"
+    )
 
 
 class DeliveryIn(Schema):
@@ -333,6 +336,10 @@ class RectificationRespondIn(Schema):
     response: CleanText = Field(min_length=1, max_length=TEXT_MAX)
 
 
+class RectificationCallbackIn(Schema):
+    note: CleanText = Field(min_length=1, max_length=2000)
+
+
 class RectificationFiltersIn(_QueryIn):
     status: Literal["open", "responded", "closed"] | None = None
     after: int | None = Field(None, ge=0, le=MAX_KEY)
@@ -423,6 +430,13 @@ class PaymentOut(Schema):
     status_label: str
     paid_at: datetime.datetime | None
     refunded_fen: int
+
+
+class PaymentDueOut(Schema):
+    """The case's fee orders, and where to pay the unpaid one."""
+
+    orders: list[PaymentOut]
+    pay_url: str = Field(description="the cashier of the unpaid order; empty if none")
 
 
 class ShipmentOut(Schema):
@@ -579,6 +593,7 @@ class WebhookOut(Schema):
 
 class RectificationOut(Schema):
     id: int
+    callback_note: str
     case_id: int
     case_number: str | None
     organisation: OrganisationRefOut

@@ -57,6 +57,7 @@ def _headers(world, kind: str) -> dict[str, str]:
         "/{case}",
         "/{case}/timeline",
         "/{case}/result",
+        "/{case}/payment",
         "/files/{material_file}",
         "/files/{result_file}",
     ],
