@@ -264,20 +264,29 @@ STEP_LABELS = [
 
 
 def progress_steps(case: Case) -> list[dict[str, Any]]:
-    """The four steps with done / current / todo for the status."""
+    """The four steps with done / current / stopped (not accepted, withdrawn)."""
     position = {
         CaseStatus.DRAFT: 0,
         CaseStatus.SUBMITTED: 1,
         CaseStatus.SUPPLEMENT_REQUESTED: 1,
         CaseStatus.ACCEPTED: 2,
-        CaseStatus.NOT_ACCEPTED: 4,
         CaseStatus.APPROVED: 4,
         CaseStatus.DENIED: 4,
-        CaseStatus.WITHDRAWN: 4,
-    }.get(case.status, 0)
+    }
+    stopped_at = None
+    if case.status == CaseStatus.NOT_ACCEPTED:
+        stopped_at = 1
+    elif case.status == CaseStatus.WITHDRAWN:
+        stopped_at = 2 if case.accepted_at else 1
+    current = stopped_at if stopped_at is not None else position.get(case.status, 0)
     steps = []
     for index, (code, label) in enumerate(STEP_LABELS):
-        state = "done" if index < position else "current" if index == position else ""
+        if index < current:
+            state = "done"
+        elif index == current:
+            state = "stopped" if stopped_at is not None else "current"
+        else:
+            state = ""
         steps.append({"code": code, "label": label, "state": state})
     return steps
 
