@@ -253,15 +253,23 @@ def refresh_deadlines(on: datetime.date | None = None) -> dict[str, int]:
         if case.acceptance_due_on is not None and on > case.acceptance_due_on:
             if case_accept_by_law(case_id=case.pk, on=on):
                 counts["accepted_by_law"] += 1
-    accepted = Case.objects.filter(status=CaseStatus.ACCEPTED).values_list(
-        "pk", flat=True
+    accepted = (
+        Case.objects.filter(status=CaseStatus.ACCEPTED)
+        .prefetch_related("pauses")
+        .order_by("pk")
     )
-    for case_id in list(accepted):
+    for unlocked in accepted.iterator(chunk_size=500):
         counts["checked"] += 1
+        if compute(unlocked, on=on, calendar=calendar) == (
+            unlocked.due_on,
+            unlocked.warn_on,
+            unlocked.deadline_state,
+        ):
+            continue  # nothing to write: no lock taken
         with transaction.atomic():
             case = (
                 Case.objects.select_for_update()
-                .filter(pk=case_id, status=CaseStatus.ACCEPTED)
+                .filter(pk=unlocked.pk, status=CaseStatus.ACCEPTED)
                 .first()
             )
             if case is None:

@@ -38,9 +38,11 @@ def tasks_for_user(user: AbstractBaseUser | AnonymousUser | None) -> QuerySet[Ca
     organisations = scope.organisation_ids(TASK_STAFF_ROLE)
     if not organisations:
         return CaseTask.objects.none()
+    from .selectors import division_ids
+
     return CaseTask.objects.filter(
         organisation_id__in=organisations,
-        division__code__in=scope.division_codes_for(TASK_STAFF_ROLE),
+        division_id__in=division_ids(scope.division_codes_for(TASK_STAFF_ROLE)),
     )
 
 
