@@ -144,24 +144,28 @@ _SERIALIZER = BpmnWorkflowSerializer()
 VERSION_KEY = BpmnWorkflowSerializer.VERSION_KEY
 
 
-def dump_workflow(workflow: Any) -> dict[str, Any]:
-    """A JSON-ready dict of the workflow's tasks and data, without its spec: the
-    spec is rebuilt from the (immutable) definition the instance points to, which
-    keeps the stored state small and loading fast."""
+def dump_workflow(workflow: Any) -> str:
+    """The workflow's tasks and data as JSON text, without its spec: the spec is
+    rebuilt from the (immutable) definition the instance points to, which keeps the
+    stored state small and loading fast.
+
+    Text, not a JSON object: SpiffWorkflow restores tasks in the order of its
+    ``tasks`` mapping (a parent before its children), and PostgreSQL's ``jsonb``
+    does not keep key order."""
     document: dict[str, Any] = json.loads(_SERIALIZER.serialize_json(workflow))
     document.pop("spec", None)
     document.pop("subprocess_specs", None)
-    return document
+    return json.dumps(document, ensure_ascii=False, separators=(",", ":"))
 
 
 def load_workflow(
-    document: dict[str, Any],
+    stored: str,
     spec: BpmnProcessSpec,
     subprocess_specs: dict[str, Any],
 ) -> Any:
     """The workflow back from :func:`dump_workflow` and its definition's spec,
-    running on the restricted engine (never on SpiffWorkflow's default ``eval``).
-    ``document`` is consumed."""
+    running on the restricted engine (never on SpiffWorkflow's default ``eval``)."""
+    document: dict[str, Any] = json.loads(stored)
     version = document.pop(VERSION_KEY, None)
     if version != _SERIALIZER.VERSION:
         # Written by another SpiffWorkflow version: give the document its spec back
