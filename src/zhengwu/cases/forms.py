@@ -148,10 +148,9 @@ def _reason(error: Any, schema: dict[str, Any]) -> tuple[str, str]:
     return path or "__all__", messages.get(kind, _("取值无效。"))
 
 
-def validate_form(schema: dict[str, Any] | None, data: Any) -> dict[str, Any]:
-    """``data`` when it satisfies ``schema`` (the default schema when None/empty);
-    otherwise ``cases.invalid_form`` (422) with every field's reasons."""
-    schema = schema or default_schema()
+def check_draft(data: Any) -> dict[str, Any]:
+    """A draft keeps whatever was typed: only its shape, size and characters are
+    checked (the schema is applied at submission)."""
     if not isinstance(data, dict):
         raise CaseError(
             INVALID_FORM,
@@ -168,14 +167,24 @@ def validate_form(schema: dict[str, Any] | None, data: Any) -> dict[str, Any]:
         fields["__all__"] = [_("表单内容过长。")]
     else:
         _clean_values(data, "", 0, fields)
-    if not fields:
-        validator = Draft202012Validator(schema)
-        for error in sorted(
-            validator.iter_errors(data), key=lambda e: list(e.absolute_path)
-        ):
-            path, reason = _reason(error, schema)
-            if reason not in fields.get(path, []):
-                fields.setdefault(path, []).append(reason)
+    if fields:
+        raise CaseError(
+            INVALID_FORM, _("请检查表单中标出的内容。"), fields=fields, status=422
+        )
+    return data
+
+
+def validate_form(schema: dict[str, Any] | None, data: Any) -> dict[str, Any]:
+    """``data`` when it satisfies ``schema`` (the default schema when None/empty);
+    otherwise ``cases.invalid_form`` (422) with every field's reasons."""
+    schema = schema or default_schema()
+    check_draft(data)
+    fields: dict[str, list[str]] = {}
+    errors = Draft202012Validator(schema).iter_errors(data)
+    for error in sorted(errors, key=lambda e: [str(p) for p in e.absolute_path]):
+        path, reason = _reason(error, schema)
+        if reason not in fields.get(path, []):
+            fields.setdefault(path, []).append(reason)
     if fields:
         raise CaseError(
             INVALID_FORM, _("请检查表单中标出的内容。"), fields=fields, status=422

@@ -45,7 +45,7 @@ from .constants import (
 )
 from .errors import CaseError, field_error, invalid_transition, not_permitted
 from .files import store_file
-from .forms import schema_errors, validate_form
+from .forms import check_draft, schema_errors, validate_form
 from .models import (
     BundleDefinition,
     Case,
@@ -277,28 +277,7 @@ def case_draft_save(
 ) -> Case:
     """Create or update a draft. A draft keeps whatever was typed (checked for size
     and control characters only); the form is validated at submission."""
-    from .forms import FORM_DATA_MAX_BYTES, _clean_values
-
-    if not isinstance(form_data, dict):
-        raise field_error(
-            errors.INVALID_FORM, "form_data", _("表单内容应为 JSON 对象。")
-        )
-    problems: dict[str, list[str]] = {}
-    _clean_values(form_data, "", 0, problems)
-    import json
-
-    if (
-        len(json.dumps(form_data, ensure_ascii=False, default=str))
-        > FORM_DATA_MAX_BYTES
-    ):
-        problems["__all__"] = [_("表单内容过长。")]
-    if problems:
-        raise CaseError(
-            errors.INVALID_FORM,
-            _("请检查表单中标出的内容。"),
-            fields=problems,
-            status=422,
-        )
+    check_draft(form_data)
     handling_item_code = _text(
         handling_item_code, "handling_item_code", required=False, max_length=8
     )
