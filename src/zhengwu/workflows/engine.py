@@ -159,13 +159,18 @@ def dump_workflow(workflow: Any) -> str:
 
 
 def load_workflow(
-    stored: str,
+    stored: str | dict[str, Any],
     spec: BpmnProcessSpec,
     subprocess_specs: dict[str, Any],
 ) -> Any:
     """The workflow back from :func:`dump_workflow` and its definition's spec,
     running on the restricted engine (never on SpiffWorkflow's default ``eval``)."""
-    document: dict[str, Any] = json.loads(stored)
+    # (a dict: state written before the text form, on SQLite where order was kept)
+    document: dict[str, Any] = (
+        json.loads(stored)
+        if isinstance(stored, str)
+        else json.loads(json.dumps(stored))
+    )
     version = document.pop(VERSION_KEY, None)
     if version != _SERIALIZER.VERSION:
         # Written by another SpiffWorkflow version: give the document its spec back
