@@ -156,9 +156,6 @@ class _Loader:
     @staticmethod
     @transaction.atomic
     def _attach_decision(code: str, editor: Any, key: str) -> None:
-        from zhengwu.workflows import facade as workflows
-
-        workflows.decide(decision_key=key, data={"form": {}})  # exists, or raises
         config = HandlingConfig.objects.select_for_update().get(listing_code=code)
         config.decision_key = key
         config.updated_by = editor
