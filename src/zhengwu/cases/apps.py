@@ -68,3 +68,9 @@ class CasesConfig(AppConfig):
         from zhengwu.core.audit import register_event_labels
 
         register_event_labels(EVENT_LABELS)
+
+        from zhengwu.identity.facade import register_personal_data_rule
+
+        from .selectors import reviewer_handles_person
+
+        register_personal_data_rule(reviewer_handles_person)

@@ -167,6 +167,20 @@ def reusable_materials(user, *, acting: ActingFor | None = None, principal_label
     )
 
 
+def reviewer_handles_person(viewer: AbstractBaseUser, principal_label: str) -> bool:
+    """Whether ``viewer`` handles an open case of the person (their clear ID number
+    and mobile may be revealed to them, audited by identity). Registered with
+    ``identity.facade.register_personal_data_rule``."""
+    from .constants import OPEN_STATUSES
+
+    staff = staff_q(viewer)
+    if staff is None or not principal_label.startswith("person:"):
+        return False
+    return Case.objects.filter(
+        staff, principal_label=principal_label, status__in=OPEN_STATUSES
+    ).exists()
+
+
 # --- timeline ---------------------------------------------------------------------
 
 

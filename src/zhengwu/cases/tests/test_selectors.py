@@ -165,3 +165,20 @@ def test_a_reviewer_cannot_claim_another_departments_task(world: World):
     assert raised.value.status == 404
     task.refresh_from_db()
     assert task.assignee is None
+
+
+def test_the_reviewer_of_an_open_case_may_reveal_the_applicants_id(world: World):
+    from zhengwu.identity.persons import may_reveal
+
+    case = apply(world.citizen.user, world.listing_a)
+    assert may_reveal(world.reviewer_a, world.citizen) == "case_review"
+    assert may_reveal(world.reviewer_b, world.citizen) == ""
+    assert may_reveal(world.other_citizen.user, world.citizen) == ""
+    # once the case is finished, no longer
+    services.case_not_accept(
+        case_id=case.pk,
+        acting_user=world.reviewer_a,
+        reason="不属于本机关职权",
+        legal_basis="《行政许可法》第三十二条",
+    )
+    assert may_reveal(world.reviewer_a, world.citizen) == ""
