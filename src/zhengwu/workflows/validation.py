@@ -103,6 +103,13 @@ def _bpmn_validator() -> BpmnValidator:
     return BpmnValidator()
 
 
+@cache
+def _dmn_validator(namespace: str) -> BpmnValidator:
+    from SpiffWorkflow.dmn.parser.BpmnDmnParser import SCHEMAS
+
+    return BpmnValidator(SCHEMAS[namespace])
+
+
 def _local(element: Any) -> str:
     return etree.QName(element).localname
 
@@ -238,6 +245,13 @@ def validate_dmn(xml: bytes) -> tuple[Any, ValidatedDecision]:
     namespace = engine.dmn_namespace(root)
     if namespace not in engine.DMN_NAMESPACES or _local(root) != "definitions":
         raise _invalid(_("不是DMN文档（支持DMN 1.1、1.2、1.3）。"))
+    try:
+        _dmn_validator(namespace).validate(root)
+    except ValidationException as error:
+        raise _invalid(
+            _("不符合DMN规范（第%(line)s行）：%(reason)s")
+            % {"line": error.line_number or "?", "reason": error}
+        ) from error
     ns = {"dmn": namespace}
     decisions = root.findall("dmn:decision", namespaces=ns)
     if len(decisions) != 1:

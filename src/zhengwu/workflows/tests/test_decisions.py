@@ -137,3 +137,12 @@ def test_other_hit_policies_are_refused(catalogue_manager):
             acting_user=catalogue_manager,
         )
     assert "COLLECT" in refused.value.message
+
+
+def test_decision_tables_must_follow_the_dmn_schema(catalogue_manager):
+    xml = dmn('form["x"]', "1").replace(b"<rule ", b"<bogus/><rule ", 1)
+    with pytest.raises(WorkflowInvalidError) as refused:
+        facade.upload_decision(
+            key="schema", name="模式", xml=xml, acting_user=catalogue_manager
+        )
+    assert "DMN" in refused.value.message
