@@ -141,7 +141,7 @@ BundleCode = Annotated[str, Path(pattern=r"^[-a-zA-Z0-9_]{1,50}$")]
 IDEMPOTENCY_HEADER = "Idempotency-Key"
 _SUBMISSION_KEY = re.compile(SUBMISSION_KEY_PATTERN)
 MATERIAL_NAME_MAX = 200
-BPMN_MAX_BYTES = 1_000_000
+MODEL_MAX_BYTES = 1_000_000
 MATERIAL_FIELDS = {
     "name",
     "material_type",
@@ -1260,21 +1260,12 @@ def set_handling_config(
     }
 
 
-@router.post(
-    "/config/{listing_code}/bpmn",
-    response={201: DefinitionOut, **ERRORS},
-    auth=case_auth,
-    summary="Upload a BPMN process model for a listing (validated before use)",
-)
-def upload_bpmn(
-    request: HttpRequest,
-    listing_code: ListingCode,
-    file: File[UploadedFile],
-    name: str = Form("", max_length=200),
-) -> Status:
-    """Upload the model under the listing's own key and point the listing's handling
-    configuration at it, in one transaction: a refused configuration (not the
-    listing's editor) keeps no model either."""
+def _upload_model(
+    request: HttpRequest, listing_code: str, file: UploadedFile, name: str, kind: str
+) -> dict[str, Any]:
+    """Upload a model under the listing's own key and point the listing's handling
+    configuration at it, in one transaction: a refused configuration keeps no model
+    either. ``kind``: "bpmn" (the process) or "dmn" (the 秒批 decision table)."""
     _require_staff(request)
     listing = listing_for_application(listing_code)
     scope = staff_scope(request.auth)
@@ -1283,25 +1274,63 @@ def upload_bpmn(
     ):
         # The same answer for an unknown listing and someone else's.
         raise NotFoundError("cases.listing_unavailable", _("实施清单不存在。"))
-    if file.size is not None and file.size > BPMN_MAX_BYTES:
+    if file.size is not None and file.size > MODEL_MAX_BYTES:
         raise _field_error(
-            "cases.file_too_large", "file", _("流程模型文件不能超过1MB。"), status=413
+            "cases.file_too_large", "file", _("模型文件不能超过1MB。"), status=413
         )
-    key = f"listing_{listing.code}"
+    key = f"listing_{listing.code}" if kind == "bpmn" else f"decision_{listing.code}"
+    upload = (
+        workflows_facade.upload_definition
+        if kind == "bpmn"
+        else workflows_facade.upload_decision
+    )
     with transaction.atomic():
-        info = workflows_facade.upload_definition(
+        info = upload(
             key=key,
             name=_clean_filename(name or file.name or key),
-            xml=file.read(BPMN_MAX_BYTES + 1),
+            xml=file.read(MODEL_MAX_BYTES + 1),
             acting_user=request.auth,
+        )
+        fields = (
+            {"process_template": "custom", "process_key": info.key}
+            if kind == "bpmn"
+            else {"decision_key": info.key}
         )
         services.handling_config_set(
-            listing_code=listing.code,
-            acting_user=request.auth,
-            process_template="custom",
-            process_key=info.key,
+            listing_code=listing.code, acting_user=request.auth, **fields
         )
-    return Status(201, {"key": info.key, "name": info.name, "version": info.version})
+    return {"key": info.key, "name": info.name, "version": info.version}
+
+
+@router.post(
+    "/config/{listing_code}/bpmn",
+    response={201: DefinitionOut, **ERRORS},
+    auth=case_auth,
+    summary="Upload a BPMN process model for a listing (validated; the listing "
+    "then runs it)",
+)
+def upload_bpmn(
+    request: HttpRequest,
+    listing_code: ListingCode,
+    file: File[UploadedFile],
+    name: str = Form("", max_length=200),
+) -> Status:
+    return Status(201, _upload_model(request, listing_code, file, name, "bpmn"))
+
+
+@router.post(
+    "/config/{listing_code}/dmn",
+    response={201: DefinitionOut, **ERRORS},
+    auth=case_auth,
+    summary="Upload a DMN decision table for rule-based instant approval (秒批)",
+)
+def upload_dmn(
+    request: HttpRequest,
+    listing_code: ListingCode,
+    file: File[UploadedFile],
+    name: str = Form("", max_length=200),
+) -> Status:
+    return Status(201, _upload_model(request, listing_code, file, name, "dmn"))
 
 
 # --- staff: webhooks and rectification ------------------------------------------------
