@@ -399,3 +399,27 @@ def test_an_anonymous_caller_is_401(client, world):
     response = client.get(f"{API}/")
     assert response.status_code == 401
     assert response.json()["code"] == "auth.required"
+
+
+@pytest.mark.parametrize(
+    "path, user",
+    [
+        ("/?limit=0", "citizen"),
+        ("/?limit=101", "citizen"),
+        ("/?after=-1", "citizen"),
+        (f"/?after={2**64}", "citizen"),
+        ("/?status=bogus", "citizen"),
+        ("/messages?after=abc", "citizen"),
+        ("/tasks?mine=maybe", "reviewer"),
+        ("/tasks?status=%00", "reviewer"),
+        ("/tasks?cursor=%00", "reviewer"),
+        ("/tasks?listing_code=" + "x" * 500, "reviewer"),
+        ("/form/short", "citizen"),
+        ("/files/not-a-uuid", "citizen"),
+    ],
+)
+def test_bad_queries_are_422(client, world, path, user):
+    who = world.citizen.user if user == "citizen" else world.reviewer_a
+    response = client.get(API + path, headers=bearer(who))
+    assert response.status_code == 422, (path, response.content)
+    assert response.json()["fields"]
