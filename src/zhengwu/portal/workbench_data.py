@@ -173,7 +173,7 @@ def staff_cases(user: Any):
 def case_for_staff(user: Any, pk: int) -> Case | None:
     return (
         staff_cases(user)
-        .select_related("submitted_by")
+        .select_related("submitted_by", "applicant")
         .prefetch_related("pauses", "extensions", "payments")
         .filter(pk=pk)
         .first()
@@ -385,6 +385,7 @@ TIMELINE_DETAIL_KEYS = ("opinion", "reason", "note", "result", "legal_basis", "n
 def timeline(case: Case) -> list[dict[str, Any]]:
     """The case's audit events, with the free text each carries (opinion, reason…)."""
     entries = []
+    applicant = case.applicant.get_username() if case.applicant_id else ""
     for entry in selectors.case_timeline(case):
         details = [
             str(entry.data[key])[:300]
@@ -395,7 +396,9 @@ def timeline(case: Case) -> list[dict[str, Any]]:
             {
                 "at": entry.occurred_at,
                 "label": entry.label,
-                "actor": entry.actor,
+                "actor": str(_("申请人"))
+                if applicant and entry.actor == applicant
+                else entry.actor,
                 "detail": "；".join(details),
             }
         )
