@@ -1474,6 +1474,12 @@ def handling_config_set(
     before = {name: getattr(config, name) for name in cleaned}
     for name, value in cleaned.items():
         setattr(config, name, value)
+    if config.process_template == ProcessTemplate.CUSTOM and not config.process_key:
+        raise field_error(
+            errors.INVALID_INPUT,
+            "process_key",
+            _("选择“上传的流程模型”时须指定流程模型标识。"),
+        )
     config.updated_by = acting_user
     config.save()
     audit.record(

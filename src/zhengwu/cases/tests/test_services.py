@@ -476,3 +476,21 @@ def test_decision_days_are_counted_from_acceptance(world: World):
     case = services.case_accept(case_id=case.pk, acting_user=world.reviewer_a)
     accepted_on = case.accepted_at.astimezone(datetime.UTC).date()
     assert case.due_on > accepted_on
+
+
+def test_a_custom_process_needs_its_key(world: World):
+    with pytest.raises(CaseError) as raised:
+        services.handling_config_set(
+            listing_code=world.listing_a,
+            acting_user=world.editor_a,
+            process_template="custom",
+        )
+    assert "process_key" in raised.value.fields
+    with pytest.raises(CaseError) as raised:
+        services.handling_config_set(
+            listing_code=world.listing_a,
+            acting_user=world.editor_a,
+            process_template="custom",
+            process_key="never_uploaded",
+        )
+    assert raised.value.fields == {"process_key": ["尚未上传该标识的模型。"]}
