@@ -142,6 +142,8 @@ IDEMPOTENCY_HEADER = "Idempotency-Key"
 _SUBMISSION_KEY = re.compile(SUBMISSION_KEY_PATTERN)
 MATERIAL_NAME_MAX = 200
 MODEL_MAX_BYTES = 1_000_000
+# What of an audit record's data the applicant side sees on the timeline.
+APPLICANT_DETAIL_KEYS = {"number", "channel", "method", "level"}
 MATERIAL_FIELDS = {
     "name",
     "material_type",
@@ -174,16 +176,27 @@ def _material_with_file(material: CaseMaterial) -> CaseMaterial:
     return CaseMaterial.objects.select_related("file").get(pk=material.pk)
 
 
-def _timeline_entry(entry: Any) -> dict[str, Any]:
+def _timeline_entry(entry: Any, *, own_label: str | None) -> dict[str, Any]:
+    """One step. ``own_label`` is the applicant side's own actor label: applicants
+    see "本人", "工作人员" or the system, and no internal details (staff notes,
+    colleagues' ids); staff (``own_label`` None) see everything."""
+    actor = str(entry.actor or "")
+    detail = dict(entry.data or {})
+    if own_label is not None:
+        if actor == own_label:
+            actor = _("本人")
+        elif actor.startswith("system:"):
+            actor = _("系统")
+        elif not actor.startswith(_("系统")):
+            actor = _("工作人员")
+        detail = {k: v for k, v in detail.items() if k in APPLICANT_DETAIL_KEYS}
     return {
         "occurred_at": entry.occurred_at,
         "event": entry.event,
-        "label": str(getattr(entry, "label", entry.event)),
-        "actor": str(getattr(entry, "actor", "") or ""),
-        "on_behalf_of": str(getattr(entry, "on_behalf_of", "") or ""),
-        "detail": dict(
-            getattr(entry, "detail", None) or getattr(entry, "data", {}) or {}
-        ),
+        "label": str(entry.label),
+        "actor": actor,
+        "on_behalf_of": str(entry.on_behalf_of or ""),
+        "detail": detail,
     }
 
 
@@ -752,7 +765,16 @@ def get_case(request: HttpRequest, case_id: CaseId) -> dict[str, Any]:
 )
 def timeline(request: HttpRequest, case_id: CaseId) -> list[dict[str, Any]]:
     case = _case(request, case_id)
-    return [_timeline_entry(entry) for entry in selectors.case_timeline(case)]
+    acting = acting_for_request(request)
+    own_label = (
+        request.auth.get_username()
+        if selectors.is_applicant_side(request.auth, case, acting)
+        else None
+    )
+    return [
+        _timeline_entry(entry, own_label=own_label)
+        for entry in selectors.case_timeline(case)
+    ]
 
 
 @router.post(

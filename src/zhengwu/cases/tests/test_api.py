@@ -238,8 +238,32 @@ def test_timeline_lists_the_steps(client, world):
     case = apply(user, world.listing_a)
     response = client.get(f"{API}/{case.pk}/timeline", headers=bearer(user))
     assert response.status_code == 200
-    events = [e["event"] for e in response.json()]
-    assert "cases.submitted" in events
+    entries = response.json()
+    submitted = next(e for e in entries if e["event"] == "cases.submitted")
+    assert submitted["actor"] == "本人"
+    assert submitted["detail"]["number"] == case.number
+
+
+def test_the_applicant_sees_staff_as_staff_on_the_timeline(client, world):
+    # given a case a reviewer handed over to a colleague with a note
+    user = world.citizen.user
+    case = apply(user, world.listing_a)
+    client.post(
+        f"{API}/{case.pk}/accept",
+        {},
+        content_type="application/json",
+        headers=bearer(world.reviewer_a),
+    )
+    # when the applicant and the reviewer read the timeline
+    mine = client.get(f"{API}/{case.pk}/timeline", headers=bearer(user)).json()
+    staff = client.get(
+        f"{API}/{case.pk}/timeline", headers=bearer(world.reviewer_a)
+    ).json()
+    # then the applicant sees "工作人员", never the reviewer's account
+    accepted = next(e for e in mine if e["event"] == "cases.accepted")
+    assert accepted["actor"] == "工作人员"
+    assert world.reviewer_a.username not in str(mine)
+    assert any(e["actor"] == world.reviewer_a.username for e in staff)
 
 
 def test_the_applicant_downloads_their_own_material(client, world):
