@@ -282,6 +282,11 @@ def appointment_book(
         raise _invalid("listing_code", _("该事项不存在或暂不可预约。"))
     if slot.window.listing_codes and listing.code not in slot.window.listing_codes:
         raise _invalid("slot_id", _("该窗口不办理此事项，请选择其他时段。"))
+    if case_id is not None:
+        from .selectors import own_cases
+
+        if not own_cases(user).filter(pk=case_id).exists():
+            raise _invalid("case_id", _("办件不存在。"))
     if _slot_start(slot) <= timezone.now():
         raise _invalid("slot_id", _("该时段已开始或已过，请选择其他时段。"), status=409)
     if Appointment.objects.filter(

@@ -374,3 +374,27 @@ def test_concurrent_bookings_never_exceed_capacity(world):
     assert outcomes.count("cases.slot_full") == 5
     assert slot.booked == 3
     assert Appointment.objects.filter(slot=slot).count() == 3
+
+
+def test_booking_cannot_name_another_citizens_case(world):
+    from .sidechannel_helpers import citizen_case
+
+    case = citizen_case(world)
+    slot = _slot(_window(world))
+    with pytest.raises(CaseError) as error:
+        appointments.appointment_book(
+            user=world.other_citizen.user,
+            slot_id=slot.pk,
+            listing_code=world.listing_a,
+            case_id=case.pk,
+        )
+    assert "case_id" in error.value.fields
+    slot.refresh_from_db()
+    assert slot.booked == 0
+    mine = appointments.appointment_book(
+        user=world.citizen.user,
+        slot_id=slot.pk,
+        listing_code=world.listing_a,
+        case_id=case.pk,
+    )
+    assert mine.case_id == case.pk
