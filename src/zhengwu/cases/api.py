@@ -15,7 +15,7 @@ from typing import Annotated, Any
 from urllib.parse import quote
 
 from django.db import transaction
-from django.db.models import Prefetch
+from django.db.models import Prefetch, Q
 from django.http import FileResponse, HttpRequest, HttpResponse
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -49,6 +49,7 @@ from . import (
     webhooks,
     workbench,
 )
+from .constants import CaseStatus
 from .models import (
     Case,
     CaseBundle,
@@ -649,7 +650,11 @@ def submit(request: HttpRequest, case_id: CaseId, payload: SubmitIn) -> dict[str
     summary="The cases the caller may see (an applicant: their own), newest first",
 )
 def list_cases(request: HttpRequest, filters: Query[CasePageIn]) -> dict[str, Any]:
-    cases = selectors.cases_for_user(request.auth, acting=acting_for_request(request))
+    acting = acting_for_request(request)
+    cases = selectors.cases_for_user(request.auth, acting=acting).filter(
+        # someone else's draft is not yet a case for the department
+        ~Q(status=CaseStatus.DRAFT) | selectors.applicant_q(request.auth, acting)
+    )
     if filters.status:
         cases = cases.filter(status=filters.status)
     if filters.after:
