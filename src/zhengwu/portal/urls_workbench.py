@@ -81,6 +81,11 @@ urlpatterns = [
         name="wb_rectification_respond",
     ),
     path(
+        "workbench/rectifications/<id:pk>/callback/",
+        workbench_config.rectification_callback,
+        name="wb_rectification_callback",
+    ),
+    path(
         "workbench/config/<listing:code>/",
         workbench_config.handling_config,
         name="wb_config",

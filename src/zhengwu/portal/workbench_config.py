@@ -27,7 +27,11 @@ from zhengwu.core.models import Organisation
 from zhengwu.identity.facade import StaffScope, staff_scope
 
 from . import workbench_data as data
-from .workbench_forms import HandlingConfigForm, RectificationResponseForm
+from .workbench_forms import (
+    HandlingConfigForm,
+    RectificationCallbackForm,
+    RectificationResponseForm,
+)
 from .workbench_views import (
     apply_error,
     base_context,
@@ -71,13 +75,17 @@ def _render_rectifications(
     page = page[:PAGE]
     rows = []
     for order in page:
-        form = None
+        form = callback_form = None
         if order.status == RectificationStatus.OPEN:
-            if failed and failed[0] == order.pk:
-                form = failed[1]
+            form = RectificationResponseForm(prefix=f"r{order.pk}")
+        elif order.status == RectificationStatus.RESPONDED:
+            callback_form = RectificationCallbackForm(prefix=f"c{order.pk}")
+        if failed and failed[0] == order.pk:
+            if isinstance(failed[1], RectificationCallbackForm):
+                callback_form = failed[1]
             else:
-                form = RectificationResponseForm(prefix=f"r{order.pk}")
-        rows.append({"order": order, "form": form})
+                form = failed[1]
+        rows.append({"order": order, "form": form, "callback_form": callback_form})
     tabs = [
         {
             "key": key,
@@ -135,6 +143,36 @@ def rectification_respond(
             apply_error(form, error)
         else:
             messages.success(request, _("整改情况已提交，等待回访。"))
+            return redirect("portal:wb_rectifications")
+    return _render_rectifications(request, scope, status=400, failed=(order.pk, form))
+
+
+@case_staff_required
+def rectification_callback(
+    request: HttpRequest, scope: StaffScope, pk: int
+) -> HttpResponse:
+    if request.method != "POST":
+        return HttpResponse(status=405, headers={"Allow": "POST"})
+    order = _orders(request.user).filter(pk=pk).first()
+    if order is None:
+        raise Http404(_("没有这个整改工单，或您无权查看。"))
+    form = RectificationCallbackForm(request.POST, prefix=f"c{order.pk}")
+    if form.is_valid():
+        try:
+            data.call(
+                "rectification_callback",
+                order_id=order.pk,
+                acting_user=request.user,
+                note=form.cleaned_data["note"],
+            )
+        except DomainError as error:
+            if error.status == 404:
+                raise Http404(error.message) from error
+            if error.status == 403:
+                return forbidden(request, error.message)
+            apply_error(form, error)
+        else:
+            messages.success(request, _("回访记录已保存。"))
             return redirect("portal:wb_rectifications")
     return _render_rectifications(request, scope, status=400, failed=(order.pk, form))
 

@@ -221,6 +221,10 @@ class RectificationResponseForm(forms.Form):
     response = _text(_("整改情况"), error_messages={"required": _("请填写整改情况。")})
 
 
+class RectificationCallbackForm(forms.Form):
+    note = _text(_("回访记录"), error_messages={"required": _("请填写回访记录。")})
+
+
 class HandlingConfigForm(forms.Form):
     """The online-handling configuration of one listing. ``fee_<n>`` fields are added
     for each of the guide's fee items (amount in yuan, two decimals)."""

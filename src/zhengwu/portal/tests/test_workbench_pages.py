@@ -430,3 +430,61 @@ def _upload(name, content):
     from django.core.files.uploadedfile import SimpleUploadedFile
 
     return SimpleUploadedFile(name, content, content_type="application/pdf")
+
+
+@pytest.fixture
+def bad_rating_a(wb, case_a):
+    """Case A refused, rated 非常不满意: a rectification order for department A."""
+    from zhengwu.cases.ratings import rating_create
+    from zhengwu.cases.services import case_not_accept
+
+    case_not_accept(
+        case_id=case_a.pk,
+        acting_user=wb.reviewer_a,
+        reason="不符合条件",
+        legal_basis="行政许可法第三十二条",
+    )
+    rating_create(
+        user=wb.citizen.user,
+        case_id=case_a.pk,
+        level=1,
+        indicators=["overall"],
+        comment="没有说明清楚",
+    )
+    from zhengwu.cases.models import RectificationOrder
+
+    return RectificationOrder.objects.get(case=case_a)
+
+
+def test_rectifications_are_only_my_departments(client, wb, bad_rating_a):
+    client.force_login(wb.reviewer_b)
+    assert "没有说明清楚" not in _body(client.get("/workbench/rectifications/"))
+    refused = client.post(
+        f"/workbench/rectifications/{bad_rating_a.pk}/respond/",
+        {f"r{bad_rating_a.pk}-response": "已整改"},
+    )
+    assert refused.status_code == 404
+    bad_rating_a.refresh_from_db()
+    assert bad_rating_a.status == "open"
+
+
+def test_rectification_response_and_callback(client, wb, bad_rating_a):
+    client.force_login(wb.reviewer_a)
+    page = client.get("/workbench/rectifications/")
+    assert "没有说明清楚" in _body(page)
+    url = f"/workbench/rectifications/{bad_rating_a.pk}/"
+    empty = client.post(url + "respond/", {f"r{bad_rating_a.pk}-response": " "})
+    assert empty.status_code == 400
+    assert "请填写整改情况。" in _body(empty)
+    done = client.post(
+        url + "respond/", {f"r{bad_rating_a.pk}-response": "已在告知书中写明依据"}
+    )
+    assert done.status_code == 302
+    bad_rating_a.refresh_from_db()
+    assert bad_rating_a.status == "responded"
+    called = client.post(
+        url + "callback/", {f"c{bad_rating_a.pk}-note": "已电话回访，申请人表示理解"}
+    )
+    assert called.status_code == 302
+    bad_rating_a.refresh_from_db()
+    assert bad_rating_a.callback_note
