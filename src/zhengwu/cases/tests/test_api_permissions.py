@@ -561,3 +561,21 @@ def test_another_users_appointment_does_not_exist(client, world):
     )
     assert response.status_code == 404
     assert not Appointment.objects.exists()
+
+
+def test_a_session_write_needs_the_csrf_token(world):
+    from django.test import Client
+
+    # given a citizen signed in to the pages, with CSRF enforced
+    browser = Client(enforce_csrf_checks=True)
+    browser.force_login(world.citizen.user)
+    case = apply(world.citizen.user, world.listing_a)
+    # when a page's session posts without the token
+    response = browser.post(
+        f"{API}/{case.pk}/withdraw", {}, content_type="application/json"
+    )
+    # then it is refused and the case stays as it was; a read needs no token
+    assert response.status_code in (401, 403)
+    case.refresh_from_db()
+    assert case.status == CaseStatus.SUBMITTED
+    assert browser.get(f"{API}/{case.pk}").status_code == 200
