@@ -55,7 +55,7 @@ def applicant_q(user: AbstractBaseUser, acting: ActingFor | None = None) -> Q:
 def staff_q(user: AbstractBaseUser) -> Q | None:
     """Cases staff may see: of an organisation where they hold a case role, in
     their data scope; or with a task for one of those organisations (departments
-    reviewing in parallel, bundles)."""
+    reviewing in parallel, bundles). Never a draft."""
     scope = staff_scope(user)
     conditions = []
     organisations: set[int] = set()
@@ -78,7 +78,8 @@ def staff_q(user: AbstractBaseUser) -> Q | None:
     task = CaseTask.objects.filter(
         case_id=OuterRef("pk"), organisation_id__in=organisations
     )
-    return condition | Q(Exists(task))
+    # a draft is the applicant's own until it is submitted
+    return (condition | Q(Exists(task))) & ~Q(status=CaseStatus.DRAFT)
 
 
 def cases_for_user(

@@ -1144,6 +1144,13 @@ def bundle_apply(
             _("该“一件事”不存在或不可申请。"),
             status=404,
         )
+    if not definition.listing_codes:
+        raise field_error(
+            errors.BUNDLE_UNAVAILABLE,
+            "bundle_code",
+            _("该“一件事”未包含任何事项。"),
+            status=404,
+        )
     form_data = validate_form(definition.form_schema or None, form_data)
     try:
         with transaction.atomic():

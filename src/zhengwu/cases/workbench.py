@@ -88,7 +88,12 @@ def inbox(
     limit: int = 20,
 ) -> InboxPage:
     filters = filters or InboxFilters()
-    limit = max(1, min(int(limit or 20), PAGE_MAX))
+    try:
+        limit = max(1, min(int(limit or 20), PAGE_MAX))
+    except (TypeError, ValueError):
+        raise field_error(
+            errors.INVALID_INPUT, "limit", _("每页条数应为1至100的整数。")
+        ) from None
     tasks = tasks_for_user(user)
     base = tasks
     if filters.status in TaskStatus.values:

@@ -182,3 +182,17 @@ def test_the_reviewer_of_an_open_case_may_reveal_the_applicants_id(world: World)
         legal_basis="《行政许可法》第三十二条",
     )
     assert may_reveal(world.reviewer_a, world.citizen) == ""
+
+
+def test_staff_do_not_see_drafts(world: World):
+    draft = services.case_draft_save(
+        user=world.citizen.user,
+        acting=None,
+        listing_code=world.listing_a,
+        form_data={},
+    )
+    assert draft in cases_for_user(world.citizen.user)
+    assert not cases_for_user(world.reviewer_a).exists()
+    with pytest.raises(CaseError) as raised:
+        services.case_accept(case_id=draft.pk, acting_user=world.reviewer_a)
+    assert raised.value.status == 404
