@@ -84,7 +84,7 @@ def _world():
         apply(c.user, code)
         for c, code in zip(citizens, [listing, other] * 2, strict=True)
     ]
-    apply(make_citizen("钱七").user, listing)  # stays waiting for acceptance
+    waiting = apply(make_citizen("钱七").user, listing)  # waits for acceptance
     for case in cases:
         case_accept(case_id=case.pk, acting_user=reviewer, opinion="材料齐全")
     today = timezone.localdate()
@@ -97,7 +97,7 @@ def _world():
     for case, (state, due) in zip(cases, states, strict=True):
         Case.objects.filter(pk=case.pk).update(deadline_state=state, due_on=due)
         CaseTask.objects.filter(case=case).update(due_on=due)
-    return reviewer, cases
+    return reviewer, cases, waiting
 
 
 def _log_in(page, base, user):
@@ -129,7 +129,7 @@ def test_reviewer_works_the_inbox_with_the_keyboard(chromium, server):
     from zhengwu.cases.constants import TaskStatus
     from zhengwu.cases.models import CaseTask
 
-    reviewer, cases = _world()
+    reviewer, cases, waiting = _world()
     errors: list[str] = []
     for name, viewport in (("desktop", DESKTOP), ("phone", PHONE)):
         context = chromium.new_context(viewport=viewport, locale="zh-CN")
@@ -171,5 +171,14 @@ def test_reviewer_works_the_inbox_with_the_keyboard(chromium, server):
             page.get_by_text("办理", exact=True).click()
             expect(page.get_by_label("办理结果")).to_be_visible()
             _shot(page, f"case-actions-{name}")
+        # the acceptance actions of a submitted case, with a supplement row error
+        page.goto(f"{server.url}/workbench/cases/{waiting.pk}/")
+        page.get_by_text("一次性告知补正", exact=True).click()
+        page.locator("#id_items-0-material").select_option(index=1)
+        page.get_by_role("button", name="发送补正告知").click()
+        expect(page.locator("#id_items-0-reason-error")).to_contain_text(
+            "请写明需要补正的原因和要求"
+        )
+        _shot(page, f"supplement-error-{name}")
         context.close()
     assert not [e for e in errors if "/static/" in e or "Refused" in e], errors
