@@ -159,7 +159,7 @@ def test_the_bundle_is_handled_by_both_departments_in_parallel():
         acting=acting,
         bundle_code=data.BUNDLE["code"],
         form_data={
-            "enterprise_name": "沈阳盛京示范餐饮有限公司",
+            "proposed_name": "沈阳盛京示范餐饮有限公司",
             "company_address": "沈阳市和平区南京北街100号",
             "registered_capital": 50,
             "invoice_kind": "digital_ordinary",
