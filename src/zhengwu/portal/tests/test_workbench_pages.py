@@ -488,3 +488,10 @@ def test_rectification_response_and_callback(client, wb, bad_rating_a):
     assert called.status_code == 302
     bad_rating_a.refresh_from_db()
     assert bad_rating_a.callback_note
+
+
+def test_catalogue_staff_find_the_configuration_from_their_listings(client, wb):
+    client.force_login(wb.editor_a)
+    body = _body(client.get("/staff/listings/"))
+    assert f"/workbench/config/{wb.listing_a}/" in body
+    assert f"/workbench/config/{wb.listing_b}/" not in body
