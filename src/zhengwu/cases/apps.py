@@ -41,6 +41,7 @@ EVENT_LABELS: dict[str, object] = {
     "cases.webhook_subscribed": _("新增状态推送订阅"),
     "cases.material_removed": _("删除申请材料"),
     "cases.draft_discarded": _("删除草稿"),
+    "cases.bundle_decided": _("一件事全部办结"),
     "cases.payment_refund_requested": _("申请退款"),
     "cases.provider_callback_rejected": _("拒绝未通过验证的支付/物流回调"),
     "cases.result_document_generated": _("生成决定书"),

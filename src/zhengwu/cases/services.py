@@ -1019,7 +1019,26 @@ def _decide(
     )
     _decision_document(case)
     _announce(case, "decided")
+    if case.bundle_id is not None:
+        _bundle_finished(case)
     return case
+
+
+def _bundle_finished(case: Case) -> None:
+    """When the last case of a bundle is decided, record the combined result."""
+    from .selectors import bundle_result
+
+    bundle = CaseBundle.objects.select_for_update().get(pk=case.bundle_id)
+    result = bundle_result(bundle)
+    if result == "pending":
+        return
+    audit.record(
+        acting_user=None,
+        actor_label="system:bundles",
+        event="cases.bundle_decided",
+        target=bundle,
+        data={"number": bundle.number, "result": result},
+    )
 
 
 def _decision_facts(case: Case) -> dict[str, Any]:

@@ -270,8 +270,11 @@ def test_a_bundle_is_accepted_once_and_handled_in_parallel(world: World):
     # each department handles its own case
     complete_all(cases[0], lambda task: world.reviewer_a)
     assert bundle_result(bundle) == "pending"
+    assert not AuditEvent.objects.filter(event="cases.bundle_decided").exists()
     complete_all(cases[1], lambda task: world.reviewer_b)
     assert bundle_result(bundle) == "approved"
+    done = AuditEvent.objects.get(event="cases.bundle_decided")
+    assert done.data == {"number": bundle.number, "result": "approved"}
 
 
 def test_payment_required_before_decision(world: World):
