@@ -328,18 +328,33 @@ def populate(
     return loader.created
 
 
+def demo_logins(password: str) -> list[tuple[str, str, str, str, bool]]:
+    """(username, password, role, organisation, exists) of the accounts the cases
+    demo adds."""
+    present = set(
+        get_user_model()
+        .objects.filter(username__in=[s[0] for s in data.STAFF])
+        .values_list("username", flat=True)
+    )
+    return [
+        (username, password, "审批人员", organisation, username in present)
+        for username, _name, _role, organisation in data.STAFF
+    ]
+
+
 def demo_notes() -> list[str]:
     """What to try with the cases demo (printed by populate_demo and demo_logins)."""
     return [
         "网上办理：公众用户张丽华登录后，在“沈阳市市场监督管理局 · 食品经营许可”"
-        "页面点击“在线办理”；审批人员 shenpi_shichang 在 /workbench/ 受理、"
+        "页面点击“在线申报”；审批人员 shenpi_shichang 在 /workbench/ 受理、"
         "要求补正（一次性告知）、审查、决定、制证、送达。",
         "秒批：“沈阳市人力资源和社会保障局 · 职工正常退休申请”，填写年满60周岁、"
         "户籍辽宁省（或持辽宁省居住证）即自动准予，办件显示命中的规则；"
         "不符合的转人工审查。",
         "一件事一次办：“开办企业一件事（沈阳市）”（/bundles/"
-        f"{data.BUNDLE['code']}/apply/），企业经办人赵敏代沈阳盛京示范科技有限公司"
-        "申请，市场监管（shenpi_shichang）和税务（shenpi_shuiwu）并联办理。",
+        f"{data.BUNDLE['code']}/apply/）：企业经办人赵敏在 /me/authorisations/ "
+        "开始代办沈阳盛京示范科技有限公司后申请，一口受理，市场监管"
+        "（shenpi_shichang）和税务（shenpi_shuiwu）并联办理。",
         "窗口收件：窗口人员 chuangkou_shenyang 在 /staff/counter/ 查验未注册的"
         "刘桂芝的身份证件，再到 /workbench/counter/ 为其办件；"
         "预约：沈阳市政务服务中心4个窗口，未来5个工作日的时段（/appointments/）。",

@@ -8,6 +8,8 @@ from typing import Any
 
 from django.core.management.base import BaseCommand
 
+from zhengwu.cases.demo import demo_logins as cases_demo_logins
+from zhengwu.cases.demo import demo_notes as cases_demo_notes
 from zhengwu.catalog.demo import DEMO_PASSWORD, demo_logins
 from zhengwu.identity.facade import identity_demo_logins
 
@@ -60,16 +62,29 @@ class Command(BaseCommand):
                 for login, password, role, note, _ in identity
             ],
         )
+        cases = cases_demo_logins(DEMO_PASSWORD)
+        self.stdout.write("")
+        self.stdout.write("办件演示账号")
+        self.table(
+            ["用户名", "密码", "角色", "所属单位"],
+            [[login, password, role, org] for login, password, role, org, _ in cases],
+        )
+        self.stdout.write("")
+        self.stdout.write("办件演示（网上办理、秒批、一件事一次办、窗口收件、预约）：")
+        for note in cases_demo_notes():
+            self.stdout.write(f"  - {note}")
         self.stdout.write("")
         self.stdout.write(
             "工作人员首次登录时绑定身份验证器（扫描页面上的二维码或手动输入密钥），"
             "之后每次登录输入动态验证码。公众用户也可用短信验证码登录；演示环境的"
             "短信不真正发出，验证码在 /accounts/dev-sms-outbox/ 查看。"
         )
-        missing = [x.username for x in logins if not x.exists] + [
-            row[0] for row in identity if not row[4]
-        ]
-        if len(missing) == len(logins) + len(identity):
+        missing = (
+            [x.username for x in logins if not x.exists]
+            + [row[0] for row in identity if not row[4]]
+            + [row[0] for row in cases if not row[4]]
+        )
+        if len(missing) == len(logins) + len(identity) + len(cases):
             self.stdout.write(
                 self.style.WARNING(
                     "这些账号尚未创建：请先运行 manage.py populate_demo。"
