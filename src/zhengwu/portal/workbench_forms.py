@@ -296,6 +296,8 @@ class HandlingConfigForm(forms.Form):
             return {}
         try:
             value = json.loads(text)
+        except RecursionError:
+            raise forms.ValidationError(_("表单定义嵌套过深。")) from None
         except json.JSONDecodeError as error:
             raise forms.ValidationError(
                 _("不是有效的 JSON：第 %(line)s 行第 %(col)s 列附近有错误。")
@@ -308,6 +310,8 @@ class HandlingConfigForm(forms.Form):
             from jsonschema.exceptions import SchemaError
 
             Draft202012Validator.check_schema(value)
+        except RecursionError:
+            raise forms.ValidationError(_("表单定义嵌套过深。")) from None
         except SchemaError as error:
             path = "/".join(str(p) for p in error.path) or "（根）"
             raise forms.ValidationError(

@@ -495,3 +495,33 @@ def test_catalogue_staff_find_the_configuration_from_their_listings(client, wb):
     body = _body(client.get("/staff/listings/"))
     assert f"/workbench/config/{wb.listing_a}/" in body
     assert f"/workbench/config/{wb.listing_b}/" not in body
+
+
+@pytest.mark.parametrize(
+    "schema",
+    ["[" * 50000 + "]" * 50000, '{"type": "object", "properties": 5}', "\x00"],
+)
+def test_config_hostile_schemas_are_field_errors(client, wb, schema):
+    client.force_login(wb.editor_a)
+    response = client.post(
+        f"/workbench/config/{wb.listing_a}/",
+        {"form_schema": schema, "process_template": "single"},
+    )
+    assert response.status_code == 400
+    assert 'id="id_form_schema-error"' in _body(response)
+
+
+def test_hostile_action_posts_are_not_server_errors(client, wb, case_a):
+    client.force_login(wb.reviewer_a)
+    url = f"/workbench/cases/{case_a.pk}/"
+    answers = [
+        client.post(url + "supplement/", {"items-TOTAL_FORMS": "abc"}),
+        client.post(url + "supplement/", {"items-TOTAL_FORMS": "100000"}),
+        client.post(url + "accept/", {"opinion": "意见\x00"}),
+        client.get(url + "?supplement_rows=99999999999999999999"),
+        client.post(url + "extensions/", {"days": "1e9", "reason": "x"}),
+        client.get("/workbench/counter/?listing=" + "A" * 5000),
+    ]
+    assert [a.status_code for a in answers] == [400, 400, 400, 200, 400, 403]
+    case_a.refresh_from_db()
+    assert case_a.status == CaseStatus.SUBMITTED
