@@ -16,7 +16,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
@@ -185,7 +185,7 @@ def apply(request: HttpRequest, code: str) -> HttpResponse:
     handling_item_code = _chosen_handling_item(listing, source.get("handling"))
     if handling_item_code is None:
         status = 400 if "handling" in source else 200
-        return render(
+        return data.render_page(
             request,
             "portal/cases/choose_handling.html",
             {"listing": listing, "invalid": "handling" in source},
@@ -196,7 +196,7 @@ def apply(request: HttpRequest, code: str) -> HttpResponse:
     context = _form_context(
         request, listing, handling_item_code=handling_item_code, values={}
     )
-    return render(request, "portal/cases/apply.html", context)
+    return data.render_page(request, "portal/cases/apply.html", context)
 
 
 @never_cache
@@ -217,7 +217,7 @@ def case_edit(request: HttpRequest, pk: int) -> HttpResponse:
         values=dict(case.form_data or {}),
         case=case,
     )
-    return render(request, "portal/cases/apply.html", context)
+    return data.render_page(request, "portal/cases/apply.html", context)
 
 
 def _uploads_and_reuses(
@@ -296,7 +296,7 @@ def _save(
         general_errors=general,
         reuse_values=reuse_values,
     )
-    return render(request, "portal/cases/apply.html", context, status=400)
+    return data.render_page(request, "portal/cases/apply.html", context, status=400)
 
 
 def _save_in_transaction(
@@ -386,7 +386,7 @@ def my_cases(request: HttpRequest) -> HttpResponse:
     page = data.my_cases_page(
         request.user, acting=acting, after=request.GET.get("after")
     )
-    return render(
+    return data.render_page(
         request,
         "portal/cases/list.html",
         {
@@ -412,14 +412,14 @@ def case_detail(request: HttpRequest, pk: int) -> HttpResponse:
     if case.status == data.CaseStatus.DRAFT:
         return redirect("portal:case_edit", pk=case.pk)
     context = data.case_page_context(request, case)
-    return render(request, "portal/cases/detail.html", context)
+    return data.render_page(request, "portal/cases/detail.html", context)
 
 
 def _render_detail_with(
     request: HttpRequest, case: Any, *, status: int = 400, **forms: Any
 ) -> HttpResponse:
     context = data.case_page_context(request, case, **forms)
-    return render(request, "portal/cases/detail.html", context, status=status)
+    return data.render_page(request, "portal/cases/detail.html", context, status=status)
 
 
 @require_POST
@@ -473,7 +473,7 @@ def case_supplement(request: HttpRequest, pk: int) -> HttpResponse:
             return redirect("portal:case", pk=case.pk)
     context = data.case_page_context(request, case, supplement_errors=errors)
     context["note"] = note
-    return render(request, "portal/cases/detail.html", context, status=400)
+    return data.render_page(request, "portal/cases/detail.html", context, status=400)
 
 
 @require_POST

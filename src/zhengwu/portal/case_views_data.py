@@ -10,12 +10,21 @@ from dataclasses import dataclass
 from typing import Any
 
 from django import forms
-from django.http import FileResponse, Http404, HttpRequest
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.shortcuts import render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from zhengwu.cases import delivery, files, payments, ratings, selectors, services
+from zhengwu.cases import (
+    delivery,
+    files,
+    notify,
+    payments,
+    ratings,
+    selectors,
+    services,
+)
 from zhengwu.cases import forms as case_forms
 from zhengwu.cases.constants import (
     FINISHED_STATUSES,
@@ -49,6 +58,21 @@ __all__ = [
 
 MAX_UPLOAD_BYTES = 20 * 1024 * 1024
 PAGE_SIZE = 20
+
+
+# --- rendering ----------------------------------------------------------------------
+
+
+def render_page(
+    request: HttpRequest,
+    template: str,
+    context: dict[str, Any],
+    *,
+    status: int = 200,
+) -> HttpResponse:
+    """A case page with the unread-message count its sub-navigation shows."""
+    context.setdefault("unread_count", notify.notification_unread_count(request.user))
+    return render(request, template, context, status=status)
 
 
 # --- the case, through the one access rule ----------------------------------------

@@ -51,7 +51,7 @@ def message_list(request: HttpRequest) -> HttpResponse:
     more = len(rows) > PAGE_SIZE
     rows = rows[:PAGE_SIZE]
     params = "unread=1&" if unread_only else ""
-    return render(
+    return data.render_page(
         request,
         "portal/cases/messages.html",
         {
@@ -165,7 +165,7 @@ def appointments_page(request: HttpRequest) -> HttpResponse:
         .select_related("slot__window__hall")
         .order_by("-pk")[:50]
     )
-    return render(
+    return data.render_page(
         request,
         "portal/cases/appointments.html",
         {"appointments": mine, "today": timezone.localdate()},
@@ -206,7 +206,9 @@ def appointment_book(request: HttpRequest) -> HttpResponse:
         status = 400
     if is_htmx(request) and request.method == "GET":
         return render(request, "portal/cases/appointment_book.html#booking", context)
-    return render(request, "portal/cases/appointment_book.html", context, status=status)
+    return data.render_page(
+        request, "portal/cases/appointment_book.html", context, status=status
+    )
 
 
 def _my_appointment(request: HttpRequest, pk: int) -> Any:
@@ -310,7 +312,7 @@ def bundle_apply(request: HttpRequest, code: str) -> HttpResponse:
             request.user, acting, _BundleListing(""), schema
         )
     fields = fields_from_schema(schema, values, errors=errors, prefilled=prefilled)
-    return render(
+    return data.render_page(
         request,
         "portal/cases/bundle_apply.html",
         {
@@ -376,7 +378,7 @@ def bundle_detail(request: HttpRequest, pk: int) -> HttpResponse:
     if not cases:
         raise Http404(_("没有这个申请。"))
     bundle = cases[0].bundle
-    return render(
+    return data.render_page(
         request,
         "portal/cases/bundle.html",
         {
