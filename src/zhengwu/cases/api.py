@@ -634,13 +634,21 @@ def update_draft(
 def submit(request: HttpRequest, case_id: CaseId, payload: SubmitIn) -> dict[str, Any]:
     case = _case(request, case_id)
     key = _submission_key(request, payload.submission_key)
-    case = services.case_submit(
+    submitted = services.case_submit(
         user=request.auth,
         acting=acting_for_request(request),
         case_id=case.pk,
         submission_key=key or f"draft-{case.pk}",
     )
-    return _case_out(request, case)
+    if submitted.pk != case.pk:
+        # the key was used for another of the caller's cases
+        raise _field_error(
+            "cases.submission_key_reused",
+            "submission_key",
+            _("该幂等键已用于另一件申请。"),
+            status=409,
+        )
+    return _case_out(request, submitted)
 
 
 @router.get(

@@ -184,6 +184,24 @@ def test_a_key_reused_for_another_listing_is_a_conflict(client, world):
     assert Case.objects.filter(applicant=user).count() == 1
 
 
+def test_a_key_of_another_case_does_not_submit_this_one(client, world):
+    # given one submitted case and a second draft
+    user = world.citizen.user
+    headers = bearer(user)
+    apply(user, world.listing_a, key="used-key-00000001")
+    draft = _draft_with_materials(client, headers, world)
+    # when the draft is submitted with the first case's key
+    response = client.post(
+        f"{API}/{draft}/submit",
+        {},
+        content_type="application/json",
+        headers={**headers, "Idempotency-Key": "used-key-00000001"},
+    )
+    # then a conflict, and the draft stays a draft
+    assert response.status_code == 409
+    assert Case.objects.get(pk=draft).status == CaseStatus.DRAFT
+
+
 def test_a_malformed_idempotency_key_is_422_naming_the_header(client, world):
     response = client.post(
         f"{API}/",
