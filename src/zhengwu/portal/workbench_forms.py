@@ -234,7 +234,9 @@ class HandlingConfigForm(forms.Form):
         required=False,
         max_length=100_000,
         widget=forms.Textarea(attrs={"rows": 14, "spellcheck": "false"}),
-        help_text=_("JSON Schema 格式；留空表示只收材料、不填表。"),
+        help_text=_(
+            "JSON Schema 格式；留空则使用默认表单（联系人、联系电话、申请事项说明）。"
+        ),
     )
     process_template = forms.ChoiceField(
         label=_("流程模板"), choices=ProcessTemplate.choices

@@ -100,7 +100,7 @@ def _world():
     return reviewer, cases, waiting
 
 
-def _log_in(page, base, user):
+def _log_in(page, base, user, landing="**/workbench/"):
     from django_otp.plugins.otp_totp.models import TOTPDevice
 
     from zhengwu.identity.tests.login_helpers import KNOWN_KEY, PASSWORD, current_code
@@ -115,7 +115,7 @@ def _log_in(page, base, user):
     page.wait_for_url("**/accounts/login/verify/")
     page.get_by_label("动态验证码", exact=True).fill(current_code(device))
     page.get_by_role("button", name="验证并登录").click()
-    page.wait_for_url("**/workbench/")
+    page.wait_for_url(landing)
 
 
 def _shot(page, name):
@@ -182,3 +182,45 @@ def test_reviewer_works_the_inbox_with_the_keyboard(chromium, server):
         _shot(page, f"supplement-error-{name}")
         context.close()
     assert not [e for e in errors if "/static/" in e or "Refused" in e], errors
+
+
+def test_counter_and_configuration_pages_on_a_phone(chromium, server):
+    from playwright.sync_api import expect
+
+    from zhengwu.cases.tests.factories import published_listing, seed_calendar_2026
+    from zhengwu.identity.constants import StaffRole
+    from zhengwu.identity.tests.person_factories import make_citizen
+    from zhengwu.identity.tests.staff_factories import organisation, staff_user
+
+    seed_calendar_2026()
+    org = organisation("沈阳市市场监督管理局", "210100")
+    code = published_listing(org, name="食品经营许可证核发")
+    clerk = staff_user("clerk-a", (org, StaffRole.COUNTER_CLERK))
+    editor = staff_user("editor-a", (org, StaffRole.DEPARTMENT_EDITOR))
+    walk_in = make_citizen("王五")
+
+    context = chromium.new_context(viewport=PHONE, locale="zh-CN")
+    page = context.new_page()
+    _log_in(page, server.url, clerk, landing="**/staff/counter/")
+    page.get_by_label("姓名").fill(walk_in.name)
+    page.get_by_label("公民身份号码").fill(walk_in.clear_id_number)
+    page.get_by_role("button", name="开始现场代办").click()
+    page.get_by_role("link", name="为该办事人申请办件").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("窗口收件")
+    page.goto(f"{server.url}/workbench/counter/?listing={code}")
+    page.get_by_role("button", name="提交申请").click()
+    expect(page.get_by_role("alert")).to_be_visible()
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    _shot(page, "counter-error-phone")
+    context.close()
+
+    context = chromium.new_context(viewport=PHONE, locale="zh-CN")
+    page = context.new_page()
+    _log_in(page, server.url, editor, landing="**/staff/")
+    page.goto(f"{server.url}/workbench/config/{code}/")
+    page.get_by_label("申请表单（JSON Schema）").fill("{")
+    page.get_by_role("button", name="保存配置").click()
+    expect(page.locator("#id_form_schema-error")).to_contain_text("不是有效的 JSON")
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    _shot(page, "config-error-phone")
+    context.close()
