@@ -225,3 +225,19 @@ def test_every_event_has_a_chinese_text(world):
         row = notify.case_notify(case=case, event=event)[0]
         assert row.title and "办件进度更新" not in row.title
     assert issubclass(CaseError, Exception)
+
+
+def test_schedule_runs_the_sweeper_reminders_and_deadline_refresh():
+    from zhengwu.core.schedule import build_schedule
+
+    entries = {entry.task_path: seconds for entry, seconds in build_schedule()}
+    assert entries["zhengwu.cases.tasks.redeliver_stale_notifications"] == 60
+    assert entries["zhengwu.cases.tasks.send_appointment_reminders"] == 3600
+    assert entries["zhengwu.cases.tasks.refresh_deadlines"] == 3600
+
+
+def test_scheduled_tasks_run_with_nothing_to_do(world):
+    from zhengwu.cases.tasks import refresh_deadlines, send_appointment_reminders
+
+    assert send_appointment_reminders.call() == 0
+    assert refresh_deadlines.call() >= 0
