@@ -750,3 +750,54 @@ def test_an_agent_applies_in_the_principals_name(client, world, citizen):
     assert case.principal_label == f"person:{principal.pk}"
     client.force_login(principal.user)
     assert case.number in client.get("/cases/").content.decode()
+
+
+# --- payment and result -----------------------------------------------------------
+
+
+def test_an_unpaid_order_links_to_the_cashier(client, world, citizen):
+    # given
+    from zhengwu.cases import payments
+    from zhengwu.cases.models import PaymentOrder
+
+    client.force_login(citizen.user)
+    case = submit_case(client, world)
+    order = PaymentOrder.objects.create(
+        case=case,
+        order_number="PO202611280001",
+        amount_fen=12000,
+        items=[{"name": "护照工本费", "amount_fen": 12000}],
+        provider="local",
+    )
+    # when
+    html = client.get(f"/cases/{case.pk}/").content.decode()
+    # then
+    assert "¥120.00" in html
+    assert f'id="pay-{order.pk}"' in html
+    assert payments.payment_url(order).replace("&", "&amp;") in html
+
+
+def test_the_decision_document_downloads_for_the_applicant_only(
+    client, world, citizen, other_citizen
+):
+    # given
+    from zhengwu.cases import files
+
+    client.force_login(citizen.user)
+    case = submit_case(client, world)
+    document = files.store_generated(
+        content=PDF_BYTES, filename="准予许可决定书.pdf", content_type="application/pdf"
+    )
+    finish(case)
+    Case.objects.filter(pk=case.pk).update(result_document=document)
+    url = f"/cases/{case.pk}/files/{document.pk}/"
+    # when
+    page = client.get(f"/cases/{case.pk}/").content.decode()
+    own = client.get(url)
+    client.force_login(other_citizen.user)
+    other = client.get(url)
+    # then
+    assert 'id="download-result"' in page and url in page
+    assert own.status_code == 200
+    assert "attachment" in own["Content-Disposition"]
+    assert other.status_code == 404
