@@ -46,17 +46,18 @@ SERVICE_MODULES = (
 )
 
 
-def call(name: str, **kwargs: Any) -> Any:
-    """Call the case service ``name`` wherever ``cases`` keeps it."""
+def call(service: str, /, **kwargs: Any) -> Any:
+    """Call the case service ``service`` wherever ``cases`` keeps it (positional
+    only: services take a ``name`` argument of their own)."""
     for module_name in SERVICE_MODULES:
         try:
             module = importlib.import_module(module_name)
         except ModuleNotFoundError:
             continue
-        function = getattr(module, name, None)
+        function = getattr(module, service, None)
         if function is not None:
             return function(**kwargs)
-    raise LookupError(f"no case service {name}")
+    raise LookupError(f"no case service {service}")
 
 
 def clean_cursor(value: str | None) -> str | None:

@@ -525,3 +525,37 @@ def test_hostile_action_posts_are_not_server_errors(client, wb, case_a):
     assert [a.status_code for a in answers] == [400, 400, 400, 200, 400, 403]
     case_a.refresh_from_db()
     assert case_a.status == CaseStatus.SUBMITTED
+
+
+def test_extension_needs_another_reviewer_and_pause_stops_the_clock(
+    client, wb, accepted_a
+):
+    from zhengwu.cases.models import ClockPause, Extension
+
+    url = f"/workbench/cases/{accepted_a.pk}/"
+    client.force_login(wb.reviewer_a)
+    asked = client.post(url + "extensions/", {"days": "10", "reason": "需要现场核查"})
+    assert asked.status_code == 302
+    extension = Extension.objects.get(case=accepted_a)
+    own_page = _body(client.get(url))
+    assert f"/extensions/{extension.pk}/decide/" not in own_page  # not my own
+    client.force_login(wb.approver_a)
+    assert f"/extensions/{extension.pk}/decide/" in _body(client.get(url))
+    decided = client.post(
+        url + f"extensions/{extension.pk}/decide/",
+        {f"e{extension.pk}-decision": "approve"},
+    )
+    assert decided.status_code == 302
+    accepted_a.refresh_from_db()
+    assert accepted_a.extended_days == 10
+    started = client.post(url + "pause/", {"name": "专家评审", "reason": "技术审查"})
+    assert started.status_code == 302
+    assert ClockPause.objects.filter(case=accepted_a, ended_on__isnull=True).exists()
+    missing = client.post(url + "pause/end/", {"result": ""})
+    assert missing.status_code == 400
+    assert "请填写特别程序的结果。" in _body(missing)
+    ended = client.post(url + "pause/end/", {"result": "评审通过"})
+    assert ended.status_code == 302
+    assert not ClockPause.objects.filter(
+        case=accepted_a, ended_on__isnull=True
+    ).exists()
