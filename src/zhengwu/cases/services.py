@@ -1422,6 +1422,19 @@ CONFIG_FIELDS = {
 }
 
 
+def _decision_table_exists(key: str) -> bool:
+    """Whether a decision table ``key`` was uploaded (the workflows facade names
+    a missing one with ``workflows.decision_not_found``; evaluating it over empty
+    data decides nothing)."""
+    from zhengwu.core.errors import DomainError
+
+    try:
+        _workflows().decide(decision_key=key, data={"form": {}})
+    except DomainError as error:
+        return error.code != "workflows.decision_not_found"
+    return True
+
+
 def _clean_config(fields: dict[str, Any], listing: ListingInfo) -> dict[str, Any]:
     problems: dict[str, list[str]] = {}
     unknown = set(fields) - CONFIG_FIELDS
@@ -1439,12 +1452,15 @@ def _clean_config(fields: dict[str, Any], listing: ListingInfo) -> dict[str, Any
         if value not in ProcessTemplate.values:
             problems["process_template"] = [_("流程模板无效。")]
         cleaned["process_template"] = value
-    for key_field in ("process_key", "decision_key"):
+    for key_field, exists in (
+        ("process_key", _workflows().definition_exists),
+        ("decision_key", _decision_table_exists),
+    ):
         if key_field in fields:
             value = fields[key_field] or ""
             if not isinstance(value, str) or len(value) > 100:
                 problems[key_field] = [_("标识无效。")]
-            elif value and not _workflows().definition_exists(value):
+            elif value and not exists(value):
                 problems[key_field] = [_("尚未上传该标识的模型。")]
             cleaned[key_field] = value
     if "fee_items" in fields:

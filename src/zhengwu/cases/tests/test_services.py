@@ -494,3 +494,28 @@ def test_a_custom_process_needs_its_key(world: World):
             process_key="never_uploaded",
         )
     assert raised.value.fields == {"process_key": ["尚未上传该标识的模型。"]}
+
+
+def test_decision_key_must_name_an_uploaded_decision_table(world: World):
+    from pathlib import Path
+
+    from zhengwu.workflows import facade as workflows
+
+    with pytest.raises(CaseError) as raised:
+        services.handling_config_set(
+            listing_code=world.listing_a,
+            acting_user=world.editor_a,
+            decision_key="rules_a",
+        )
+    assert raised.value.fields == {"decision_key": ["尚未上传该标识的模型。"]}
+    dmn = Path(workflows.__file__).parent / "templates_bpmn"
+    workflows.upload_decision(
+        key="rules_a",
+        name="秒批",
+        xml=(dmn / "sample_instant_approval.dmn").read_bytes(),
+        acting_user=world.editor_a,
+    )
+    config = services.handling_config_set(
+        listing_code=world.listing_a, acting_user=world.editor_a, decision_key="rules_a"
+    )
+    assert config.decision_key == "rules_a"
