@@ -747,6 +747,7 @@ def form_spec(request: HttpRequest, listing_code: ListingCode) -> dict[str, Any]
 
 @router.get(
     "/files/{file_id}",
+    response=ERRORS,
     auth=case_auth,
     summary="Download a material or result file (only for those who may see its case)",
     openapi_extra=_binary_response("the file"),
@@ -908,6 +909,7 @@ def payment(request: HttpRequest, case_id: CaseId) -> dict[str, Any]:
 
 @router.get(
     "/{int:case_id}/result",
+    response=ERRORS,
     auth=case_auth,
     summary="The decision document (PDF) of a decided case",
     openapi_extra=_binary_response("the decision document"),

@@ -465,3 +465,28 @@ def test_bad_queries_are_422(client, world, path, user):
     response = client.get(API + path, headers=bearer(who))
     assert response.status_code == 422, (path, response.content)
     assert response.json()["fields"]
+
+
+def test_openapi_names_the_auth_and_errors_of_every_operation(client):
+    document = client.get("/api/v1/openapi.json").json()
+    public = {"/api/v1/appointments/halls", "/api/v1/appointments/slots"}
+    operations = [
+        (path, method, operation)
+        for path, methods in document["paths"].items()
+        if path.startswith(("/api/v1/cases/", "/api/v1/appointments/"))
+        and "/callbacks/" not in path
+        for method, operation in methods.items()
+    ]
+    assert len(operations) > 40
+    for path, method, operation in operations:
+        if path in public:
+            assert "security" not in operation, path
+            continue
+        assert operation["security"] == [
+            {"BearerTokenAuth": []},
+            {"SessionAuth": []},
+        ], (path, method)
+        statuses = set(operation["responses"])
+        if operation.get("requestBody") or operation.get("parameters"):
+            assert "422" in statuses, (path, method)
+        assert {"401", "403", "404"} <= statuses, (path, method)
