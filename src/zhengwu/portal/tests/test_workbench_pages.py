@@ -559,3 +559,31 @@ def test_extension_needs_another_reviewer_and_pause_stops_the_clock(
     assert not ClockPause.objects.filter(
         case=accepted_a, ended_on__isnull=True
     ).exists()
+
+
+def test_hand_over_then_complete_moves_the_process_on(client, wb, accepted_a):
+    task = CaseTask.objects.get(case=accepted_a, status=TaskStatus.OPEN)
+    client.force_login(wb.reviewer_a)
+    client.post(f"/workbench/tasks/{task.pk}/claim/")
+    outsider = client.post(
+        f"/workbench/tasks/{task.pk}/hand-over/",
+        {f"t{task.pk}-to_user": str(wb.reviewer_b.pk)},
+    )
+    assert outsider.status_code == 400
+    assert "只能转交给本单位有办理权限的同事。" in _body(outsider)
+    handed = client.post(
+        f"/workbench/tasks/{task.pk}/hand-over/",
+        {f"t{task.pk}-to_user": str(wb.approver_a.pk)},
+    )
+    assert handed.status_code == 302
+    task.refresh_from_db()
+    assert task.assignee_id == wb.approver_a.pk
+    client.force_login(wb.approver_a)
+    done = client.post(
+        f"/workbench/tasks/{task.pk}/complete/",
+        {f"t{task.pk}-outcome": "pass", f"t{task.pk}-opinion": "审查通过"},
+    )
+    assert done.status_code == 302
+    task.refresh_from_db()
+    assert task.status == TaskStatus.DONE
+    assert CaseTask.objects.filter(case=accepted_a, status=TaskStatus.OPEN).exists()
