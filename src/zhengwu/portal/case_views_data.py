@@ -6,6 +6,7 @@ services (lifecycle, delivery, rating)."""
 from __future__ import annotations
 
 import datetime
+import math
 from dataclasses import dataclass
 from typing import Any
 
@@ -162,7 +163,15 @@ def data_from_post(schema: dict[str, Any], post: Any) -> dict[str, Any]:
         name: (post.get(f"{FIELD_PREFIX}{name}") or "").replace("\x00", "").strip()
         for name in (schema.get("properties") or {})
     }
-    return case_forms.coerce_posted(schema, posted)
+    data = case_forms.coerce_posted(schema, posted)
+    # "1e999" parses as infinity, which no JSON column takes: keep the text so the
+    # validation names the field instead.
+    return {
+        name: posted[name]
+        if isinstance(value, float) and not math.isfinite(value)
+        else value
+        for name, value in data.items()
+    }
 
 
 def validate(

@@ -801,3 +801,40 @@ def test_the_decision_document_downloads_for_the_applicant_only(
     assert own.status_code == 200
     assert "attachment" in own["Content-Disposition"]
     assert other.status_code == 404
+
+
+def test_an_infinite_number_is_a_field_error_not_a_crash(client, world, citizen):
+    # given: a form with a number field
+    from zhengwu.cases.models import HandlingConfig
+
+    HandlingConfig.objects.create(
+        listing_code=world.passport_listing.code,
+        form_schema={
+            "type": "object",
+            "properties": {
+                "copies": {"type": "integer", "title": "申领本数", "maximum": 3},
+                "height": {"type": "number", "title": "身高（厘米）"},
+            },
+            "required": ["copies"],
+        },
+    )
+    client.force_login(citizen.user)
+    page = client.get(apply_url(world), {"handling": "01"})
+    key = submission_key(page.content.decode())
+    # when
+    response = client.post(
+        apply_url(world),
+        {
+            "handling": "01",
+            "submission_key": key,
+            "f-copies": "9",
+            "f-height": "1e999",
+            "action": "submit",
+        },
+    )
+    # then
+    html = response.content.decode()
+    assert response.status_code == 400
+    assert 'id="id_f-copies-error"' in html and "不能大于3" in html
+    assert 'id="id_f-height-error"' in html and "应为数字" in html
+    assert Case.objects.count() == 0
