@@ -8,8 +8,6 @@ from pathlib import Path
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
-import pytest
-
 from zhengwu.cases.constants import CaseStatus
 from zhengwu.cases.models import (
     AppointmentSlot,
@@ -148,11 +146,6 @@ def test_the_listings_editor_uploads_a_bpmn_model(client, world):
     assert config.process_key == uploaded.json()["key"]
 
 
-@pytest.mark.xfail(
-    reason="handling_config_set checks decision_key with workflows' "
-    "definition_exists, which knows process models only, not DecisionTable rows",
-    strict=False,
-)
 def test_the_listings_editor_uploads_a_decision_table(client, world):
     xml = (TEMPLATES / "sample_instant_approval.dmn").read_bytes()
     response = client.post(
