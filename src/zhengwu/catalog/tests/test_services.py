@@ -181,9 +181,9 @@ def test_lifecycle_draft_submit_publish_makes_version_public(authority, editor, 
     assert version.effective_from == timezone.localdate()
     assert public_version_for(version.listing.code).pk == version.pk
     events = list(
-        AuditEvent.objects.filter(target_id=str(version.pk)).values_list(
-            "event", flat=True
-        )
+        AuditEvent.objects.filter(
+            target_type="catalog.listingversion", target_id=str(version.pk)
+        ).values_list("event", flat=True)
     )
     assert events == [
         "catalog.version_created",
