@@ -10,7 +10,8 @@ catalogue and identity demos (whose listings, organisations and accounts it uses
 - the 沈阳市政务服务中心 hall with four windows and appointment slots on the next
   working days (from the platform's calendar; a year not entered yet is left out,
   never guessed);
-- example cases of the demo citizen 张丽华 in several states.
+- example cases of the demo citizen 张丽华 in several states, and her booking at
+  the hall.
 
 Everything goes through the services staff and applicants use, and is looked up by
 its natural key first (settings by listing, bundle by code, hall by organisation and
@@ -26,6 +27,7 @@ from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.db import transaction
+from django.db.models import F
 
 import structlog
 
@@ -36,10 +38,11 @@ from zhengwu.core.models import Division, Organisation
 from zhengwu.identity.facade import identity_demo_staff_ensure, identity_demo_user
 
 from . import appointments, deadlines, services
-from .constants import CaseStatus
+from .constants import AppointmentStatus, CaseStatus
 from .errors import CaseError
 from .fixtures import demo as data
 from .models import (
+    Appointment,
     AppointmentSlot,
     BundleDefinition,
     Case,
@@ -86,6 +89,7 @@ class _Loader:
             "windows": 0,
             "slots": 0,
             "cases": 0,
+            "appointments": 0,
         }
 
     def code(self, key: tuple[str, str]) -> str:
@@ -312,6 +316,42 @@ class _Loader:
                     note="请一次性补齐以上内容后重新提交。",
                 )
 
+    def appointment(self, today: datetime.date) -> None:
+        """张丽华 holds a booking at the hall's window for her item (one upcoming
+        booking kept; a new one only once the last has passed)."""
+        citizen = identity_demo_user("zhang")
+        number, listing_key = data.APPOINTMENT
+        if Appointment.objects.filter(
+            user=citizen,
+            status=AppointmentStatus.BOOKED,
+            slot__date__gt=today,
+            slot__window__hall__name=data.HALL["name"],
+        ).exists():
+            return
+        code = self.code(listing_key)
+        slot = (
+            AppointmentSlot.objects.filter(
+                window__hall__name=data.HALL["name"],
+                window__number=number,
+                date__gt=today,
+                booked__lt=F("capacity"),
+            )
+            .order_by("date", "starts_at")
+            .first()
+        )
+        if slot is None:  # no slots (the calendar's next year not entered yet)
+            return
+        case = Case.objects.filter(
+            applicant=citizen, submission_key=data.APPOINTMENT_CASE
+        ).first()
+        appointments.appointment_book(
+            user=citizen,
+            slot_id=slot.pk,
+            listing_code=code,
+            case_id=case.pk if case is not None else None,
+        )
+        self.created["appointments"] += 1
+
 
 def populate(
     *, password: str, log: Callable[[str], None] | None = None
@@ -324,6 +364,7 @@ def populate(
         loader.bundle()
         loader.hall(deadlines.today())
         loader.cases()
+        loader.appointment(deadlines.today())
     logger.info("cases_demo_populated", **loader.created)
     return loader.created
 
@@ -358,5 +399,6 @@ def demo_notes() -> list[str]:
         "窗口收件：窗口人员 chuangkou_shenyang 在 /staff/counter/ 查验未注册的"
         "刘桂芝的身份证件，再到 /workbench/counter/ 为其办件；"
         "预约：沈阳市政务服务中心4个窗口，未来5个工作日的时段（/appointments/）。",
-        "张丽华名下已有示例办件：审查中、待补正、秒批已办结各一件（/cases/）。",
+        "张丽华名下已有示例办件：审查中、待补正、秒批已办结各一件（/cases/），"
+        "以及下一个工作日在市政务服务中心1号窗口的预约（/appointments/）。",
     ]

@@ -15,6 +15,7 @@ from zhengwu.cases import services, workbench
 from zhengwu.cases.constants import CaseStatus, TaskStatus
 from zhengwu.cases.fixtures import demo as data
 from zhengwu.cases.models import (
+    Appointment,
     AppointmentSlot,
     BundleDefinition,
     Case,
@@ -52,6 +53,7 @@ def _counts() -> dict[str, int]:
         "halls": ServiceHall.objects.count(),
         "windows": ServiceWindow.objects.count(),
         "slots": AppointmentSlot.objects.count(),
+        "appointments": Appointment.objects.count(),
         "cases": Case.objects.count(),
         "tasks": CaseTask.objects.count(),
         "users": get_user_model().objects.count(),
@@ -102,6 +104,10 @@ def test_demo_loads_settings_bundle_hall_and_example_cases():
     assert instant.result_document_id is not None
     review = Case.objects.get(submission_key="demo-food-in-review")
     assert review.tasks.filter(status=TaskStatus.OPEN).exists()
+    # and a booking at the hall's window for her case awaiting the supplement
+    booking = Appointment.objects.get(user=citizen)
+    assert booking.slot.window.hall == hall and booking.status == "booked"
+    assert booking.case.submission_key == "demo-food-supplement"
 
 
 def test_a_second_run_changes_nothing():

@@ -58,7 +58,8 @@ class Command(BaseCommand):
             f"办件演示数据：本次新建工作人员 {cases['staff']} 个、"
             f"网上办理配置 {cases['configs']} 项、一件事 {cases['bundles']} 个、"
             f"服务大厅 {cases['halls']} 个、窗口 {cases['windows']} 个、"
-            f"预约时段 {cases['slots']} 个、示例办件 {cases['cases']} 件。"
+            f"预约时段 {cases['slots']} 个、示例办件 {cases['cases']} 件、"
+            f"示例预约 {cases['appointments']} 个。"
         )
         self.stdout.write("办件演示：")
         for note in demo_notes():
