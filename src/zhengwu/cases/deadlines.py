@@ -42,11 +42,11 @@ NATURAL_DAY = "natural_day"
 
 
 def warning_days() -> int:
-    return int(getattr(settings, "ZHENGWU_CASE_WARNING_DAYS", 3))
+    return settings.ZHENGWU_CASE_WARNING_DAYS
 
 
 def pause_edge_days_count() -> bool:
-    return bool(getattr(settings, "ZHENGWU_CASE_PAUSE_EDGE_DAYS_COUNT", False))
+    return settings.ZHENGWU_CASE_PAUSE_EDGE_DAYS_COUNT
 
 
 def local_day(moment: datetime.datetime) -> datetime.date:

@@ -19,12 +19,11 @@ from .errors import FILE_TOO_LARGE, INVALID_FILE, CaseError, field_error
 from .models import Case, StoredFile
 
 ALLOWED_KINDS = frozenset({PDF, PNG, JPEG, OFD, DOCX, XLSX})
-DEFAULT_MAX_BYTES = 10 * 1024 * 1024
 NAME_MAX = 200
 
 
 def upload_max_bytes() -> int:
-    return int(getattr(settings, "ZHENGWU_CASE_UPLOAD_MAX_BYTES", DEFAULT_MAX_BYTES))
+    return settings.ZHENGWU_CASE_UPLOAD_MAX_BYTES
 
 
 def check_content(content: bytes, filename: str, field: str = "file") -> FileKind:

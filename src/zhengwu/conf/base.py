@@ -312,7 +312,18 @@ LOGGING = {
     },
 }
 
-# --- cases: notifications, payment, express, webhooks, ratings (helper B2) ---------
+# --- cases: uploads, deadlines, notifications, payment, express, webhooks, ratings ---
+# Largest file accepted for one case material.
+ZHENGWU_CASE_UPLOAD_MAX_BYTES = env(
+    "CASE_UPLOAD_MAX_BYTES", default=10 * 1024 * 1024, cast=as_int
+)
+# Working days before the due date from which an open case shows the warning state.
+ZHENGWU_CASE_WARNING_DAYS = env("CASE_WARNING_DAYS", default=3, cast=as_int)
+# Whether the first and last day of a special procedure (clock pause) still count
+# toward the limit; the texts do not fix it (standards §10). Default: neither counts.
+ZHENGWU_CASE_PAUSE_EDGE_DAYS_COUNT = env(
+    "CASE_PAUSE_EDGE_DAYS_COUNT", default="false", cast=as_bool
+)
 # Email of case notifications (Django's mail API, MAILERS); SMTP unless told otherwise.
 _EMAIL_BACKEND = env(
     "EMAIL_BACKEND",
