@@ -238,6 +238,17 @@ def test_citizen_applies_supplements_and_rates_the_result(
     shot(citizen, "cases-rated-360")
     assert fits(citizen)
 
+    # and every step reached her messages; her demo booking is on its page
+    citizen.goto(f"{base}/messages/")
+    messages = citizen.inner_text("main")
+    for title in ("请补正材料", "申请已受理", "办理结果已作出"):
+        assert title in messages
+    shot(citizen, "cases-messages-360")
+    citizen.goto(f"{base}/appointments/")
+    assert "沈阳市政务服务中心" in citizen.inner_text("main")
+    shot(citizen, "cases-appointments-360")
+    assert fits(citizen)
+
 
 def test_enterprise_bundle_is_handled_by_two_departments_in_parallel(
     demo, live_server, new_page, staff_log_in, shot
