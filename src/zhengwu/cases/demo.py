@@ -39,7 +39,6 @@ from zhengwu.identity.facade import identity_demo_staff_ensure, identity_demo_us
 
 from . import appointments, deadlines, services
 from .constants import AppointmentStatus, CaseStatus
-from .errors import CaseError
 from .fixtures import demo as data
 from .models import (
     Appointment,
@@ -134,42 +133,10 @@ class _Loader:
             }
             if not changed:
                 continue
-            self._configure(code, editor, changed)
-            self.created["configs"] += 1
-
-    def _configure(self, code: str, editor: Any, fields: dict[str, Any]) -> None:
-        try:
             services.handling_config_set(
-                listing_code=code, acting_user=editor, **fields
+                listing_code=code, acting_user=editor, **changed
             )
-        except CaseError as error:
-            # The settings service checks a decision key against the uploaded process
-            # models only; until it also knows the decision tables, the shipped
-            # sample table is attached here, audited the same way.
-            if "decision_key" not in (error.fields or {}) or not fields.get(
-                "decision_key"
-            ):
-                raise
-            rest = {k: v for k, v in fields.items() if k != "decision_key"}
-            if rest:
-                services.handling_config_set(
-                    listing_code=code, acting_user=editor, **rest
-                )
-            self._attach_decision(code, editor, fields["decision_key"])
-
-    @staticmethod
-    @transaction.atomic
-    def _attach_decision(code: str, editor: Any, key: str) -> None:
-        config = HandlingConfig.objects.select_for_update().get(listing_code=code)
-        config.decision_key = key
-        config.updated_by = editor
-        config.save(update_fields=["decision_key", "updated_by", "updated_at"])
-        audit.record(
-            acting_user=editor,
-            event="cases.handling_configured",
-            target=config,
-            data={"listing_code": code, "changed": ["decision_key"]},
-        )
+            self.created["configs"] += 1
 
     # bundle
 
