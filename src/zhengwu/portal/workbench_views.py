@@ -191,6 +191,7 @@ def inbox(request: HttpRequest, scope: StaffScope) -> HttpResponse:
         "is_later_page": cursor is not None,
         "first_url": f"{request.path}?" + urlencode(params),
         "empty_text": data.EMPTY_TEXT[tab],
+        "show_tasks": bool(scope.reviewer_organisation_ids),
         "acceptance": acceptance,
         "acceptance_count": acceptance_count,
         "today": timezone.localdate(),

@@ -587,3 +587,10 @@ def test_hand_over_then_complete_moves_the_process_on(client, wb, accepted_a):
     task.refresh_from_db()
     assert task.status == TaskStatus.DONE
     assert CaseTask.objects.filter(case=accepted_a, status=TaskStatus.OPEN).exists()
+
+
+def test_counter_clerk_sees_cases_to_accept_but_no_task_tabs(client, wb, case_a):
+    client.force_login(wb.clerk_a)
+    body = _body(client.get("/workbench/"))
+    assert case_a.number in body
+    assert "待办任务" not in body
