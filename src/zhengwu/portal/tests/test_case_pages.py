@@ -838,3 +838,57 @@ def test_an_infinite_number_is_a_field_error_not_a_crash(client, world, citizen)
     assert 'id="id_f-copies-error"' in html and "不能大于3" in html
     assert 'id="id_f-height-error"' in html and "应为数字" in html
     assert Case.objects.count() == 0
+
+
+def test_materials_of_an_earlier_case_can_be_reused(client, world, citizen):
+    # given: an earlier submitted case
+    client.force_login(citizen.user)
+    earlier = submit_case(client, world)
+    earlier_ids = {
+        m.material_name: m.pk for m in CaseMaterial.objects.filter(case=earlier)
+    }
+    page = client.get(apply_url(world), {"handling": "01"}).content.decode()
+    key = submission_key(page)
+    # then the form offers them
+    assert "使用以前提交过的材料" in page
+    assert f'value="{earlier_ids["居民身份证"]}"' in page
+    # when: reused instead of uploaded
+    response = client.post(
+        apply_url(world),
+        {
+            "handling": "01",
+            "submission_key": key,
+            "f-contact_name": "李明",
+            "f-contact_mobile": "13912345678",
+            "reuse-0": earlier_ids["居民身份证"],
+            "reuse-1": earlier_ids["中国公民出入境证件申请表"],
+            "action": "submit",
+        },
+    )
+    # then
+    case = Case.objects.get(submission_key=key)
+    assert response.status_code == 302
+    reused = CaseMaterial.objects.filter(case=case)
+    assert reused.count() == 2
+    assert all(m.reused_from_id in earlier_ids.values() for m in reused)
+
+
+def test_another_citizens_material_cannot_be_reused(
+    client, world, citizen, other_citizen
+):
+    # given
+    client.force_login(other_citizen.user)
+    theirs = submit_case(client, world)
+    their_material = CaseMaterial.objects.filter(case=theirs).first()
+    client.force_login(citizen.user)
+    page = client.get(apply_url(world), {"handling": "01"}).content.decode()
+    key = submission_key(page)
+    # when
+    response = client.post(
+        apply_url(world),
+        valid_post(key, **{"reuse-2": their_material.pk}),
+    )
+    # then
+    assert response.status_code == 400
+    assert 'id="id_material-2-error"' in response.content.decode()
+    assert not Case.objects.filter(applicant=citizen.user).exists()
