@@ -370,6 +370,19 @@ def test_counter_clerk_opens_a_case_for_a_walk_in(
         "chuangkou_shenyang"
     )
 
+    # and it follows the same flow: the department's reviewer accepts it
+    reviewer = phone(new_page)
+    staff_log_in(reviewer, base, "shenpi_shichang", PASSWORD)
+    reviewer.goto(f"{base}/workbench/cases/{case.pk}/")
+    assert "窗口" in reviewer.inner_text("main")
+    assert "B级" in reviewer.inner_text("main")
+    reviewer.locator("summary", has_text=re.compile("^受理")).first.click()
+    with reviewer.expect_navigation():
+        reviewer.locator("form[action$='/accept/'] button[type=submit]").click()
+    case.refresh_from_db()
+    assert case.status == "accepted" and case.tasks.filter(status="open").exists()
+    shot(reviewer, "cases-counter-case-accepted-360")
+
 
 def test_instant_approval_needs_no_human_step(demo, live_server, new_page, shot):
     from zhengwu.cases.models import Case
