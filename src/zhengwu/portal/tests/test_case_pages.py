@@ -892,3 +892,40 @@ def test_another_citizens_material_cannot_be_reused(
     assert response.status_code == 400
     assert 'id="id_material-2-error"' in response.content.decode()
     assert not Case.objects.filter(applicant=citizen.user).exists()
+
+
+def test_shipment_tracking_shows_on_the_case(client, world, citizen):
+    # given
+    from zhengwu.cases.models import Shipment
+
+    client.force_login(citizen.user)
+    case = submit_case(client, world)
+    finish(case)
+    Shipment.objects.create(
+        case=case,
+        provider="local",
+        order_number="EX20261128ABC",
+        tracking_number="SF1234567890",
+        recipient_name="李明",
+        recipient_mobile="13912345678",
+        address="沈阳市和平区南京北街1号",
+        status="in_transit",
+        events=[
+            {
+                "status": "ordered",
+                "at": "2026-11-28T09:00:00+08:00",
+                "description": "已下单",
+            },
+            {
+                "status": "in_transit",
+                "at": "2026-11-28T15:00:00+08:00",
+                "description": "运输中",
+            },
+        ],
+    )
+    # when
+    html = client.get(f"/cases/{case.pk}/").content.decode()
+    # then: tracking, no second choice once the parcel is on its way
+    assert "SF1234567890" in html and "运输中" in html
+    assert 'id="save-delivery"' not in html
+    assert "13912345678" not in html.split('id="delivery"')[1].split("</section>")[0]
