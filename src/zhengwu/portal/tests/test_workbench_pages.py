@@ -594,3 +594,26 @@ def test_counter_clerk_sees_cases_to_accept_but_no_task_tabs(client, wb, case_a)
     body = _body(client.get("/workbench/"))
     assert case_a.number in body
     assert "待办任务" not in body
+
+
+def test_refund_of_a_paid_case_asks_the_provider(client, wb, accepted_a):
+    from zhengwu.cases.models import PaymentOrder
+
+    PaymentOrder.objects.create(
+        case=accepted_a,
+        order_number="T20261127000001",
+        amount_fen=2000,
+        status="paid",
+        provider="local",
+    )
+    url = f"/workbench/cases/{accepted_a.pk}/"
+    client.force_login(wb.reviewer_b)
+    assert client.post(url + "refund/", {"reason": "重复缴费"}).status_code == 404
+    client.force_login(wb.reviewer_a)
+    assert "全额退款" in _body(client.get(url))
+    empty = client.post(url + "refund/", {"reason": ""})
+    assert empty.status_code == 400
+    assert "请写明退款原因。" in _body(empty)
+    asked = client.post(url + "refund/", {"reason": "重复缴费"})
+    assert asked.status_code == 302
+    assert _events(accepted_a, "cases.payment_refund_requested") == 1
