@@ -236,3 +236,43 @@ def test_an_appointment_from_booking_to_the_queue_number(client, world):
     )
     assert cancelled.status_code == 200
     assert cancelled.json()["status"] == "cancelled"
+
+
+def test_the_clock_stops_for_a_special_procedure_and_an_extension_is_approved(
+    client, world
+):
+    # given an accepted case
+    case = apply(world.citizen.user, world.listing_a)
+    reviewer, approver = bearer(world.reviewer_a), bearer(world.approver_a)
+    assert _post(client, f"{API}/{case.pk}/accept", {}, reviewer).status_code == 200
+    # when a special procedure starts and ends
+    started = _post(
+        client,
+        f"{API}/{case.pk}/pauses",
+        {"name": "专家评审", "reason": "技术复杂"},
+        reviewer,
+    )
+    again = _post(
+        client, f"{API}/{case.pk}/pauses", {"name": "检验", "reason": "x"}, reviewer
+    )
+    ended = _post(
+        client, f"{API}/{case.pk}/pauses/end", {"result": "评审通过"}, reviewer
+    )
+    # then one pause, closed, on the case
+    assert started.status_code == 200, started.content
+    assert started.json()["deadline_state"] == "paused"
+    assert again.status_code == 409
+    assert ended.status_code == 200, ended.content
+    assert [p["result"] for p in ended.json()["pauses"]] == ["评审通过"]
+    # and an extension is decided by another reviewer only
+    requested = _post(
+        client, f"{API}/{case.pk}/extensions", {"days": 5, "reason": "复杂"}, reviewer
+    )
+    assert requested.status_code == 201, requested.content
+    url = f"{API}/extensions/{requested.json()['id']}/decide"
+    assert _post(client, url, {"approve": True}, reviewer).status_code == 403
+    decided = _post(client, url, {"approve": True}, approver)
+    assert decided.status_code == 200, decided.content
+    assert decided.json()["status"] == "approved"
+    detail = client.get(f"{API}/{case.pk}", headers=reviewer).json()
+    assert detail["extended_days"] == 5
