@@ -15,7 +15,6 @@ from zhengwu.core.audit import event_label
 from zhengwu.core.models import AuditEvent, Division
 from zhengwu.identity.facade import (
     ActingFor,
-    StaffRole,
     person_label_for_user,
     staff_scope,
     user_principal_labels,
@@ -24,12 +23,7 @@ from zhengwu.identity.facade import (
 from .constants import FINISHED_STATUSES, CaseStatus
 from .errors import not_found
 from .models import Case, CaseBundle, CaseTask
-
-CASE_STAFF_ROLES = (
-    StaffRole.REVIEWER,
-    StaffRole.COUNTER_CLERK,
-    StaffRole.SERVICE_POINT_CLERK,
-)
+from .staff_rights import HANDLING_ROLES
 
 
 def division_ids(codes: frozenset[str]) -> list[int]:
@@ -59,7 +53,7 @@ def staff_q(user: AbstractBaseUser) -> Q | None:
     scope = staff_scope(user)
     conditions = []
     organisations: set[int] = set()
-    for role in CASE_STAFF_ROLES:
+    for role in HANDLING_ROLES:
         ids = scope.organisation_ids(role)
         if not ids:
             continue

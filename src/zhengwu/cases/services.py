@@ -59,6 +59,7 @@ from .models import (
 )
 from .numbers import case_number
 from .selectors import applicant_q, cases_for_user
+from .staff_rights import ACCEPTING_ROLES, staff_handles_case
 
 logger = structlog.get_logger(__name__)
 
@@ -204,24 +205,10 @@ def _applicant_case(
     return case
 
 
-def _staff_roles_for(user: AbstractBaseUser, organisation_id: int, division_code: str):
-    scope = staff_scope(user)
-    return {
-        role
-        for role in (
-            StaffRole.REVIEWER,
-            StaffRole.COUNTER_CLERK,
-            StaffRole.SERVICE_POINT_CLERK,
-        )
-        if organisation_id in scope.organisation_ids(role)
-        and scope.covers_division(division_code, role)
-    }
-
-
 def _staff_case(
     user: AbstractBaseUser,
     case_id: Any,
-    roles: tuple[str, ...] = (StaffRole.REVIEWER, StaffRole.COUNTER_CLERK),
+    roles: tuple[str, ...] = ACCEPTING_ROLES,
 ) -> Case:
     """The case locked for a staff action: 404 when the user cannot see it, 403
     when they see it but hold none of ``roles`` in its organisation and scope."""
@@ -235,9 +222,7 @@ def _staff_case(
     if not visible:
         raise errors.not_found()
     case = Case.objects.select_for_update().select_related("division").get(pk=pk)
-    if not _staff_roles_for(user, case.organisation_id, case.division.code) & set(
-        roles
-    ):
+    if not staff_handles_case(user, case, roles=roles):
         raise not_permitted()
     return case
 

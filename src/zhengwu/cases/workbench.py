@@ -11,7 +11,7 @@ from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db import transaction
-from django.db.models import F, Q, QuerySet
+from django.db.models import Count, F, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -19,7 +19,7 @@ from zhengwu.core import audit
 from zhengwu.identity.facade import StaffRole, staff_scope, staff_user_ids_with_role
 
 from . import deadlines, errors
-from .constants import CaseStatus, TaskStatus
+from .constants import CaseStatus, DeadlineState, TaskStatus
 from .errors import CaseError, field_error
 from .models import Case, CaseTask
 
@@ -48,10 +48,17 @@ def tasks_for_user(user: AbstractBaseUser | AnonymousUser | None) -> QuerySet[Ca
 
 @dataclass(frozen=True)
 class InboxFilters:
+    """Which live tasks to list. ``status``, ``mine``, ``overdue`` and ``warning``
+    choose the rows (the workbench's tabs); ``listing_code``, ``item`` and
+    ``case_status`` narrow the rows and the counts alike."""
+
     status: str = ""  # "open" | "claimed" | "done" | "" (open and claimed)
     mine: bool = False  # assignee = me
-    overdue: bool = False
+    overdue: bool = False  # due date passed
+    warning: bool = False  # 临期: not yet due, the case in its warning period
     listing_code: str = ""
+    item: str = ""  # an item name (contains) or a 31-character listing code
+    case_status: str = ""
 
 
 @dataclass(frozen=True)
@@ -62,6 +69,9 @@ class InboxPage:
 
 
 NO_DATE = "none"
+LISTING_CODE_LENGTH = 31
+LIVE = (TaskStatus.OPEN, TaskStatus.CLAIMED)
+TABS = ("open", "mine", "warning", "overdue")
 
 
 def _cursor_q(cursor: str) -> Q | None:
@@ -80,6 +90,33 @@ def _cursor_q(cursor: str) -> Q | None:
     return Q(due_on__gt=due) | Q(due_on=due, pk__gt=pk) | Q(due_on__isnull=True)
 
 
+def _narrowed(tasks: QuerySet[CaseTask], filters: InboxFilters) -> QuerySet[CaseTask]:
+    """The filters that narrow rows and counts alike (item, listing, case status)."""
+    if filters.listing_code:
+        tasks = tasks.filter(
+            case__listing_code=str(filters.listing_code)[:LISTING_CODE_LENGTH]
+        )
+    item = str(filters.item or "").strip()[:100]
+    if item:
+        if len(item) == LISTING_CODE_LENGTH and item.isalnum():
+            tasks = tasks.filter(case__listing_code=item.upper())
+        else:
+            tasks = tasks.filter(case__item_name__icontains=item)
+    if filters.case_status:
+        tasks = tasks.filter(case__status=str(filters.case_status)[:30])
+    return tasks
+
+
+def _tab_conditions(user: AbstractBaseUser, today: datetime.date) -> dict[str, Q]:
+    """The live-task tabs of the workbench (``TABS``), counted in one query."""
+    return {
+        "open": Q(status=TaskStatus.OPEN),
+        "mine": Q(assignee_id=user.pk),
+        "warning": Q(due_on__gte=today, case__deadline_state=DeadlineState.WARNING),
+        "overdue": Q(due_on__lt=today),
+    }
+
+
 def inbox(
     user: AbstractBaseUser | AnonymousUser | None,
     *,
@@ -87,6 +124,8 @@ def inbox(
     cursor: str = "",
     limit: int = 20,
 ) -> InboxPage:
+    """One keyset page of the user's tasks, nearest due date first (no due date
+    last), and the number of live tasks in each tab under the narrowing filters."""
     filters = filters or InboxFilters()
     try:
         limit = max(1, min(int(limit or 20), PAGE_MAX))
@@ -94,22 +133,28 @@ def inbox(
         raise field_error(
             errors.INVALID_INPUT, "limit", _("每页条数应为1至100的整数。")
         ) from None
-    tasks = tasks_for_user(user)
-    base = tasks
-    if filters.status in TaskStatus.values:
-        tasks = tasks.filter(status=filters.status)
-    else:
-        tasks = tasks.filter(status__in=[TaskStatus.OPEN, TaskStatus.CLAIMED])
-    if filters.mine:
-        tasks = tasks.filter(assignee=user)
-    if filters.overdue:
-        tasks = tasks.filter(due_on__lt=deadlines.today())
-    if filters.listing_code:
-        tasks = tasks.filter(case__listing_code=str(filters.listing_code)[:31])
+    after = None
     if cursor:
         after = _cursor_q(cursor)
         if after is None:
             raise field_error(errors.INVALID_INPUT, "cursor", _("分页标记无效。"))
+    if user is None or not user.is_authenticated:
+        return InboxPage(tasks=[], next_cursor="", counts=dict.fromkeys(TABS, 0))
+    base = _narrowed(tasks_for_user(user), filters)
+    today = deadlines.today()
+    tabs = _tab_conditions(user, today)
+    tasks = base
+    if filters.status in TaskStatus.values:
+        tasks = tasks.filter(status=filters.status)
+    else:
+        tasks = tasks.filter(status__in=LIVE)
+    if filters.mine:
+        tasks = tasks.filter(tabs["mine"])
+    if filters.overdue:
+        tasks = tasks.filter(tabs["overdue"])
+    if filters.warning:
+        tasks = tasks.filter(tabs["warning"])
+    if after is not None:
         tasks = tasks.filter(after)
     rows = list(
         tasks.select_related("case", "organisation", "assignee").order_by(
@@ -121,12 +166,9 @@ def inbox(
         rows = rows[:limit]
         last = rows[-1]
         next_cursor = f"{last.due_on.isoformat() if last.due_on else NO_DATE}:{last.pk}"
-    live = base.filter(status__in=[TaskStatus.OPEN, TaskStatus.CLAIMED])
-    counts = {
-        "open": live.filter(status=TaskStatus.OPEN).count(),
-        "mine": live.filter(assignee=user).count() if user is not None else 0,
-        "overdue": live.filter(due_on__lt=deadlines.today()).count(),
-    }
+    counts = base.filter(status__in=LIVE).aggregate(
+        **{tab: Count("pk", filter=condition) for tab, condition in tabs.items()}
+    )
     return InboxPage(tasks=rows, next_cursor=next_cursor, counts=counts)
 
 

@@ -19,6 +19,7 @@ from django.views.decorators.cache import never_cache
 
 import structlog
 
+from zhengwu.cases import ratings, services
 from zhengwu.cases.constants import ProcessTemplate, RectificationStatus
 from zhengwu.cases.models import HandlingConfig
 from zhengwu.catalog.facade import listing_for_application
@@ -129,8 +130,7 @@ def rectification_respond(
     form = RectificationResponseForm(request.POST, prefix=f"r{order.pk}")
     if form.is_valid():
         try:
-            data.call(
-                "rectification_respond",
+            ratings.rectification_respond(
                 order_id=order.pk,
                 acting_user=request.user,
                 response=form.cleaned_data["response"],
@@ -159,8 +159,7 @@ def rectification_callback(
     form = RectificationCallbackForm(request.POST, prefix=f"c{order.pk}")
     if form.is_valid():
         try:
-            data.call(
-                "rectification_callback",
+            ratings.rectification_callback(
                 order_id=order.pk,
                 acting_user=request.user,
                 note=form.cleaned_data["note"],
@@ -300,8 +299,7 @@ def _save_config(
             except DomainError as error:
                 raise _on_field(error, "process_file") from error
             process_key = info.key
-    data.call(
-        "handling_config_set",
+    services.handling_config_set(
         listing_code=listing.code,
         acting_user=request.user,
         form_schema=cleaned["form_schema"],

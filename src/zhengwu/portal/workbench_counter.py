@@ -23,7 +23,7 @@ from django.utils.translation import gettext as _
 import structlog
 
 from zhengwu.cases import forms as case_forms
-from zhengwu.cases import selectors
+from zhengwu.cases import selectors, services
 from zhengwu.catalog.facade import ListingInfo, listing_for_application
 from zhengwu.catalog.selectors import SearchFilters, search_versions
 from zhengwu.core.errors import DomainError
@@ -271,8 +271,7 @@ def _open_and_submit(
 ) -> Any:
     with transaction.atomic():
         if acting.basis == "counter":
-            draft = data.call(
-                "counter_case_open",
+            draft = services.counter_case_open(
                 acting_user=request.user,
                 acting=acting,
                 listing_code=listing.code,
@@ -280,8 +279,7 @@ def _open_and_submit(
                 handling_item_code=handling_item,
             )
         else:
-            draft = data.call(
-                "case_draft_save",
+            draft = services.case_draft_save(
                 user=request.user,
                 acting=acting,
                 listing_code=listing.code,
@@ -289,8 +287,7 @@ def _open_and_submit(
                 handling_item_code=handling_item,
             )
         for material_name, filename, content in files:
-            data.call(
-                "material_upload",
+            services.material_upload(
                 user=request.user,
                 acting=acting,
                 case_id=draft.pk,
@@ -298,8 +295,7 @@ def _open_and_submit(
                 filename=filename,
                 content=content,
             )
-        case = data.call(
-            "case_submit",
+        case = services.case_submit(
             user=request.user,
             acting=acting,
             case_id=draft.pk,

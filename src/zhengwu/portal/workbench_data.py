@@ -1,32 +1,29 @@
 """What the workbench pages read, in one place: the case selectors (the one access
 rule), the catalogue facade, and the small derived views of a case the templates
-show (form rows with their labels, missing materials, timeline, payments). It also
-finds the case services by name, so the pages do not care which module of ``cases``
-holds a transition."""
+show (form rows with their labels, missing materials, timeline, payments). The pages
+call the case services themselves."""
 
 from __future__ import annotations
 
-import datetime
-import importlib
 import uuid
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import Count, F, Q, QuerySet
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from zhengwu.cases import selectors
+from zhengwu.cases import payments, selectors
 from zhengwu.cases.constants import (
     CaseStatus,
-    DeadlineState,
     ExtensionStatus,
     PaymentStatus,
     TaskStatus,
 )
 from zhengwu.cases.models import Case, CaseTask, HandlingConfig
+from zhengwu.cases.staff_rights import ACCEPTING_ROLES, roles_held
+from zhengwu.cases.workbench import InboxFilters, InboxPage, inbox
 from zhengwu.catalog.facade import ListingInfo, listing_for_application
 from zhengwu.core.crypto import mask_id_number, mask_mobile
+from zhengwu.core.errors import DomainError
 from zhengwu.identity.facade import StaffScope, staff_scope, staff_user_ids_with_role
 
 EMPTY_TEXT = {
@@ -35,29 +32,6 @@ EMPTY_TEXT = {
     "warning": _("没有临近期限的任务。"),
     "overdue": _("没有超期的任务。"),
 }
-
-# Modules of ``cases`` that hold services, searched in this order.
-SERVICE_MODULES = (
-    "zhengwu.cases.services",
-    "zhengwu.cases.workbench",
-    "zhengwu.cases.deadlines",
-    "zhengwu.cases.payments",
-    "zhengwu.cases.ratings",
-)
-
-
-def call(service: str, /, **kwargs: Any) -> Any:
-    """Call the case service ``service`` wherever ``cases`` keeps it (positional
-    only: services take a ``name`` argument of their own)."""
-    for module_name in SERVICE_MODULES:
-        try:
-            module = importlib.import_module(module_name)
-        except ModuleNotFoundError:
-            continue
-        function = getattr(module, service, None)
-        if function is not None:
-            return function(**kwargs)
-    raise LookupError(f"no case service {service}")
 
 
 def clean_cursor(value: str | None) -> str | None:
@@ -84,19 +58,19 @@ def user_name(user: Any) -> str:
 
 # --- who may do what ----------------------------------------------------------------
 
-ACCEPTING_ROLES = ("reviewer", "counter_clerk")
-
 
 def may_accept_any(scope: StaffScope) -> bool:
     return bool(scope.reviewer_organisation_ids or scope.counter_organisation_ids)
 
 
 def _holds(scope: StaffScope, roles: tuple[str, ...], case: Case) -> bool:
-    division_code = case.division.code
-    return any(
-        case.organisation_id in scope.organisation_ids(role)
-        and scope.covers_division(division_code, role)
-        for role in roles
+    return bool(
+        roles_held(
+            scope,
+            organisation_id=case.organisation_id,
+            division_code=case.division.code,
+            roles=roles,
+        )
     )
 
 
@@ -216,85 +190,26 @@ def acceptance_queue(user: Any, *, limit: int) -> tuple[list[Case], int]:
     return list(queue[:limit]), queue.count()
 
 
-NO_DATE = "none"
-
-
-def _live_tasks(user: Any) -> QuerySet[CaseTask]:
-    """Open and claimed tasks the user may work on (``tasks_for_user``: the
-    organisations where they are a reviewer, in their data scope)."""
-    from zhengwu.cases.workbench import tasks_for_user
-
-    return tasks_for_user(user).filter(status__in=[TaskStatus.OPEN, TaskStatus.CLAIMED])
-
-
-def _filtered(tasks: QuerySet[CaseTask], filters: dict[str, str]) -> QuerySet:
-    item = filters.get("item", "")
-    if item:
-        if len(item) == 31 and item.isalnum():
-            tasks = tasks.filter(case__listing_code=item.upper())
-        else:
-            tasks = tasks.filter(case__item_name__icontains=item)
-    if filters.get("status"):
-        tasks = tasks.filter(case__status=filters["status"])
-    return tasks
-
-
-def _tab_q(user: Any, tab: str) -> Q:
-    today = timezone.localdate()
-    return {
-        "open": Q(status=TaskStatus.OPEN, assignee__isnull=True),
-        "mine": Q(assignee=user),
-        "warning": Q(due_on__gte=today, case__deadline_state=DeadlineState.WARNING),
-        "overdue": Q(due_on__lt=today),
-    }[tab]
-
-
-def _after(cursor: str) -> Q | None:
-    """Rows after ``cursor`` ("<due date or none>:<id>") in inbox order: due date
-    ascending, no due date last, then id."""
-    due_text, _sep, id_text = cursor.partition(":")
-    if not id_text.isdigit() or len(id_text) > 18:
-        return None
-    pk = int(id_text)
-    if due_text == NO_DATE:
-        return Q(due_on__isnull=True, pk__gt=pk)
-    try:
-        due = datetime.date.fromisoformat(due_text)
-    except ValueError:
-        return None
-    return Q(due_on__gt=due) | Q(due_on=due, pk__gt=pk) | Q(due_on__isnull=True)
+INBOX_PAGE = 20
 
 
 def inbox_page(
-    user: Any, *, tab: str, filters: dict[str, str], cursor: str | None, limit: int
-) -> tuple[list[CaseTask], str | None]:
-    """One keyset page of the tab, nearest due date first; a cursor that does not
-    parse starts again at the first page."""
-    tasks = _filtered(_live_tasks(user), filters).filter(_tab_q(user, tab))
-    after = _after(cursor) if cursor else None
-    if after is not None:
-        tasks = tasks.filter(after)
-    rows = list(
-        tasks.select_related("case", "assignee", "organisation").order_by(
-            F("due_on").asc(nulls_last=True), "pk"
-        )[: limit + 1]
+    user: Any, *, tab: str, filters: dict[str, str], cursor: str | None
+) -> InboxPage:
+    """One keyset page of the tab (``cases.workbench.inbox``, the API's inbox too);
+    a cursor that does not parse starts again at the first page."""
+    choice = InboxFilters(
+        status=TaskStatus.OPEN if tab == "open" else "",
+        mine=tab == "mine",
+        warning=tab == "warning",
+        overdue=tab == "overdue",
+        item=filters.get("item", ""),
+        case_status=filters.get("status", ""),
     )
-    if len(rows) <= limit:
-        return rows, None
-    rows = rows[:limit]
-    last = rows[-1]
-    return rows, f"{last.due_on.isoformat() if last.due_on else NO_DATE}:{last.pk}"
-
-
-def inbox_counts(user: Any, *, filters: dict[str, str]) -> dict[str, int]:
-    """The number of tasks in each tab (one query)."""
-    tasks = _filtered(_live_tasks(user), filters)
-    return tasks.aggregate(
-        **{
-            tab: Count("pk", filter=_tab_q(user, tab))
-            for tab in ("open", "mine", "warning", "overdue")
-        }
-    )
+    try:
+        return inbox(user, filters=choice, cursor=cursor or "", limit=INBOX_PAGE)
+    except DomainError:
+        return inbox(user, filters=choice, limit=INBOX_PAGE)
 
 
 def listing_of(case: Case) -> ListingInfo | None:
@@ -432,8 +347,7 @@ def refund_case(*, case: Case, acting_user: Any, reason: str) -> Any:
     results = []
     for order in case.payments.filter(status=PaymentStatus.PAID):
         results.append(
-            call(
-                "payment_refund",
+            payments.payment_refund(
                 order_id=order.pk,
                 acting_user=acting_user,
                 reason=reason,

@@ -30,6 +30,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 import structlog
 
+from zhengwu.cases import services, workbench
 from zhengwu.core.errors import DomainError
 from zhengwu.identity.facade import StaffScope, staff_scope
 
@@ -53,7 +54,6 @@ from .workbench_forms import (
 
 logger = structlog.get_logger(__name__)
 
-INBOX_PAGE = 20
 SUPPLEMENT_ROWS = 3
 SUPPLEMENT_ROWS_MAX = 30
 
@@ -155,12 +155,10 @@ def inbox(request: HttpRequest, scope: StaffScope) -> HttpResponse:
     }
     cursor = data.clean_cursor(request.GET.get("after"))
     if valid:
-        tasks, next_cursor = data.inbox_page(
-            request.user, tab=tab, filters=filters, cursor=cursor, limit=INBOX_PAGE
-        )
-        counts = data.inbox_counts(request.user, filters=filters)
+        page = data.inbox_page(request.user, tab=tab, filters=filters, cursor=cursor)
+        tasks, next_cursor, counts = page.tasks, page.next_cursor, page.counts
     else:
-        tasks, next_cursor, counts = [], None, {}
+        tasks, next_cursor, counts = [], "", {}
     params = {"tab": tab, **{k: v for k, v in filters.items() if v}}
     next_url = (
         f"{request.path}?" + urlencode({**params, "after": next_cursor})
@@ -376,8 +374,7 @@ def case_accept(request: HttpRequest, scope: StaffScope, pk: int) -> HttpRespons
         case,
         key="accept",
         form=form,
-        call=lambda: data.call(
-            "case_accept",
+        call=lambda: services.case_accept(
             case_id=case.pk,
             acting_user=request.user,
             opinion=form.cleaned_data["opinion"],
@@ -396,8 +393,7 @@ def case_supplement(request: HttpRequest, scope: StaffScope, pk: int) -> HttpRes
     note = SupplementNoteForm(request.POST)
 
     def call() -> Any:
-        return data.call(
-            "case_request_supplement",
+        return services.case_request_supplement(
             case_id=case.pk,
             acting_user=request.user,
             items=formset.items(),
@@ -427,8 +423,7 @@ def case_refuse(request: HttpRequest, scope: StaffScope, pk: int) -> HttpRespons
         case,
         key="refuse",
         form=form,
-        call=lambda: data.call(
-            "case_not_accept",
+        call=lambda: services.case_not_accept(
             case_id=case.pk,
             acting_user=request.user,
             reason=form.cleaned_data["reason"],
@@ -463,7 +458,7 @@ def task_claim(request: HttpRequest, scope: StaffScope, pk: int) -> HttpResponse
     task, case = _task_or_404(request, pk)
     case_url = reverse("portal:wb_case", args=[case.pk])
     try:
-        data.call("task_claim", task_id=task.pk, acting_user=request.user)
+        workbench.task_claim(task_id=task.pk, acting_user=request.user)
     except DomainError as error:
         if error.status == 404:
             raise Http404(error.message) from error
@@ -490,8 +485,7 @@ def task_hand_over(request: HttpRequest, scope: StaffScope, pk: int) -> HttpResp
         case,
         key=f"hand_over-{task.pk}",
         form=form,
-        call=lambda: data.call(
-            "task_hand_over",
+        call=lambda: workbench.task_hand_over(
             task_id=task.pk,
             acting_user=request.user,
             to_user_id=form.cleaned_data["to_user"],
@@ -511,8 +505,7 @@ def task_return(request: HttpRequest, scope: StaffScope, pk: int) -> HttpRespons
         case,
         key=f"return-{task.pk}",
         form=form,
-        call=lambda: data.call(
-            "task_return",
+        call=lambda: workbench.task_return(
             task_id=task.pk,
             acting_user=request.user,
             reason=form.cleaned_data["reason"],
@@ -532,8 +525,7 @@ def task_complete(request: HttpRequest, scope: StaffScope, pk: int) -> HttpRespo
         case,
         key=f"complete-{task.pk}",
         form=form,
-        call=lambda: data.call(
-            "task_complete",
+        call=lambda: workbench.task_complete(
             task_id=task.pk,
             acting_user=request.user,
             outcome=form.cleaned_data["outcome"],
@@ -557,8 +549,7 @@ def pause_start(request: HttpRequest, scope: StaffScope, pk: int) -> HttpRespons
         case,
         key="pause",
         form=form,
-        call=lambda: data.call(
-            "pause_start",
+        call=lambda: services.pause_start(
             case_id=case.pk,
             acting_user=request.user,
             name=form.cleaned_data["name"],
@@ -579,8 +570,7 @@ def pause_end(request: HttpRequest, scope: StaffScope, pk: int) -> HttpResponse:
         case,
         key="pause_end",
         form=form,
-        call=lambda: data.call(
-            "pause_end",
+        call=lambda: services.pause_end(
             case_id=case.pk,
             acting_user=request.user,
             result=form.cleaned_data["result"],
@@ -600,8 +590,7 @@ def extension_request(request: HttpRequest, scope: StaffScope, pk: int) -> HttpR
         case,
         key="extend",
         form=form,
-        call=lambda: data.call(
-            "extension_request",
+        call=lambda: services.extension_request(
             case_id=case.pk,
             acting_user=request.user,
             days=form.cleaned_data["days"],
@@ -627,8 +616,7 @@ def extension_decide(
         case,
         key=f"decide-{extension.pk}",
         form=form,
-        call=lambda: data.call(
-            "extension_decide",
+        call=lambda: services.extension_decide(
             extension_id=extension.pk,
             acting_user=request.user,
             approve=form.cleaned_data["decision"] == "approve",
