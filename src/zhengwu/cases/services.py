@@ -231,6 +231,16 @@ def _validated_form(listing_code: str, form_data: Any) -> dict[str, Any]:
     return validate_form(form_schema(listing_code) or None, form_data)
 
 
+def _submission_context(case: Case) -> tuple[ListingInfo, HandlingConfig | None]:
+    """The listing and handling settings of a draft being submitted: those the
+    draft was just saved with in this request (``case_apply``: no second lookup),
+    else looked up once."""
+    saved = getattr(case, "_draft_context", None)
+    if saved is not None:
+        return saved
+    return _listing(case.listing_code), handling_config(case.listing_code)
+
+
 def _submission_key(value: Any) -> str:
     key = value.strip() if isinstance(value, str) else ""
     if not key:
@@ -317,6 +327,7 @@ def case_draft_save(
         ),
     )
     case.save(force_insert=True)
+    case._draft_context = (listing, config)  # type: ignore[attr-defined]
     audit.record(
         acting_user=user,
         event="cases.draft_saved",
@@ -341,12 +352,11 @@ def _existing_submission(user: AbstractBaseUser, key: str) -> Case | None:
 
 
 def _check_materials(case: Case, listing: ListingInfo) -> None:
+    required = listing.required_material_names(case.handling_item_code)
+    if not required:
+        return
     present = set(case.materials.values_list("material_name", flat=True))
-    missing = [
-        name
-        for name in listing.required_material_names(case.handling_item_code)
-        if name not in present
-    ]
+    missing = [name for name in required if name not in present]
     if missing:
         raise CaseError(
             errors.MISSING_MATERIALS,
@@ -363,8 +373,9 @@ def _check_materials(case: Case, listing: ListingInfo) -> None:
 
 def _do_submit(case: Case, *, user: AbstractBaseUser, key: str) -> Case:
     """Submit a locked draft: validate, number, acceptance limit, 秒批."""
-    listing = _listing(case.listing_code)
-    case.form_data = _validated_form(case.listing_code, case.form_data)
+    listing, config = _submission_context(case)
+    schema = config.form_schema if config is not None and config.form_schema else None
+    case.form_data = validate_form(schema, case.form_data)
     _check_materials(case, listing)
     _transition(case, CaseStatus.SUBMITTED)
     now = timezone.now()
@@ -394,7 +405,7 @@ def _do_submit(case: Case, *, user: AbstractBaseUser, key: str) -> Case:
         data={"number": case.number, "channel": case.channel},
     )
     _announce(case, "submitted")
-    _instant_decision(case)
+    _instant_decision(case, config)
     return case
 
 
@@ -473,7 +484,9 @@ def case_apply(
                     material_name=item.get("material_name", ""),
                     source_material_id=item.get("source_material_id"),
                 )
-            case = Case.objects.select_for_update().get(pk=case.pk)
+            if materials or reuse:  # the draft row changed: read it again
+                case = Case.objects.select_for_update().get(pk=case.pk)
+            # else the row inserted above, unseen by any other transaction
             return _do_submit(case, user=user, key=key)
     except IntegrityError:
         existing = _existing_submission(user, key)
@@ -1038,11 +1051,10 @@ def _decision_facts(case: Case) -> dict[str, Any]:
     }
 
 
-def _instant_decision(case: Case) -> None:
+def _instant_decision(case: Case, config: HandlingConfig | None) -> None:
     """秒批: the listing's decision table over the form data and base-record facts.
     A matching approve rule accepts and approves at once (no human step); no match
     leaves the case to the normal flow."""
-    config = handling_config(case.listing_code)
     if config is None or not config.decision_key:
         return
     decision = _workflows().decide(
