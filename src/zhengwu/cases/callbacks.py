@@ -103,14 +103,24 @@ def _page(request: HttpRequest, **context) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 def local_pay(request: HttpRequest, order_number: str) -> HttpResponse:
-    """The local provider's cashier: shows the order, the payer confirms."""
+    """The local provider's cashier: shows the order, the payer confirms. No money
+    moves here, so only the case's applicant side (signed in, or acting for the
+    principal) sees or confirms an order: anyone else holding the order number,
+    signed in or not, gets a 404 and cannot mark someone's order paid."""
+    from zhengwu.identity.facade import acting_for_request
+
     from .payments import gateway
     from .providers.payment_local import NAME, cashier_confirm
+    from .selectors import own_cases
 
     if gateway().name != NAME:
         raise Http404
     order = (
-        PaymentOrder.objects.filter(order_number=order_number[:40], provider=NAME)
+        PaymentOrder.objects.filter(
+            order_number=order_number[:40],
+            provider=NAME,
+            case__in=own_cases(request.user, acting=acting_for_request(request)),
+        )
         .select_related("case")
         .first()
     )

@@ -10,6 +10,7 @@ see docs/integrations.md) and retries with a growing delay until the receiver an
 import datetime
 import ipaddress
 import secrets
+import socket
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -101,8 +102,60 @@ def webhook_case_event(*, case: Case, event: str) -> list[WebhookDelivery]:
     return deliveries
 
 
+def _public_address(address: str) -> bool:
+    """Whether an IP address is a public (globally routable unicast) one."""
+    try:
+        ip = ipaddress.ip_address(address.split("%", 1)[0])
+    except ValueError:
+        return False
+    if ip.version == 6 and ip.ipv4_mapped is not None:
+        ip = ip.ipv4_mapped
+    return ip.is_global and not ip.is_multicast
+
+
+def private_targets_allowed() -> bool:
+    return bool(getattr(settings, "ZHENGWU_WEBHOOK_ALLOW_PRIVATE_TARGETS", False))
+
+
+def _literal_or_local_host(hostname: str) -> str | None:
+    """For a host written as an IP literal or a local name: "private" when it is
+    not a public address, "public" for a public literal; None for other names
+    (checked when resolved, at sending)."""
+    name = hostname.rstrip(".").lower()
+    if name == "localhost" or name.endswith((".localhost", ".local", ".internal")):
+        return "private"
+    try:
+        ipaddress.ip_address(name.split("%", 1)[0])
+    except ValueError:
+        return None
+    return "public" if _public_address(name) else "private"
+
+
+def _target_refusal(url: str) -> str:
+    """Why the receiver of ``url`` may not be called (SSRF guard): "" when every
+    address its host resolves to is public, or private targets are allowed
+    (setting ZHENGWU_WEBHOOK_ALLOW_PRIVATE_TARGETS: local test receivers)."""
+    if private_targets_allowed():
+        return ""
+    parts = urlsplit(url)
+    hostname = parts.hostname or ""
+    if _literal_or_local_host(hostname) == "private":
+        return "private_address"
+    try:
+        port = parts.port or (443 if parts.scheme == "https" else 80)
+        infos = socket.getaddrinfo(hostname, port, proto=socket.IPPROTO_TCP)
+    except (OSError, UnicodeError, ValueError):
+        return "unresolvable"
+    if not infos or not all(_public_address(info[4][0]) for info in infos):
+        return "private_address"
+    return ""
+
+
 def _send(delivery: WebhookDelivery) -> tuple[bool, str]:
     subscription = delivery.subscription
+    refusal = _target_refusal(subscription.url)
+    if refusal:
+        return False, refusal
     body = canonical_json(delivery.payload)
     headers = signed_headers(
         subscription.secret.encode(), notify_id=delivery.reference, body=body
@@ -202,19 +255,30 @@ def subscriptions_for_user(user: Any) -> QuerySet[WebhookSubscription]:
 
 def _check_url(url: str) -> str:
     url = (url or "").strip()
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+        valid = bool(parts.hostname) and (parts.port or 1) > 0
+    except ValueError:
+        parts, valid = urlsplit(""), False
     message = ""
-    if parts.scheme not in ("https", "http") or not parts.hostname:
+    if parts.scheme not in ("https", "http") or not valid or "\x00" in url:
         message = _("接收地址须为 http(s):// 开头的完整网址。")
     elif len(url) > 500:
         message = _("接收地址过长（最多500个字符）。")
-    elif parts.scheme == "http" and not settings.DEBUG:
-        try:
-            loopback = ipaddress.ip_address(parts.hostname).is_loopback
-        except ValueError:
-            loopback = parts.hostname == "localhost"
-        if not loopback:
-            message = _("接收地址须使用 https。")
+    elif (
+        _literal_or_local_host(parts.hostname) == "private"
+        and not private_targets_allowed()
+    ):
+        message = _("接收地址不能是本机或内网地址。")
+    elif (
+        parts.scheme == "http"
+        and not settings.DEBUG
+        and not (
+            private_targets_allowed()
+            and _literal_or_local_host(parts.hostname) == "private"
+        )
+    ):
+        message = _("接收地址须使用 https。")
     if message:
         raise CaseError(WEBHOOK_INVALID, message, fields={"url": [message]}, status=422)
     return url

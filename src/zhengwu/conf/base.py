@@ -372,6 +372,12 @@ ZHENGWU_PROVIDER_NOTIFY_MAX_ATTEMPTS = env(
 )
 ZHENGWU_WEBHOOK_MAX_ATTEMPTS = env("WEBHOOK_MAX_ATTEMPTS", default=8, cast=as_int)
 ZHENGWU_WEBHOOK_TIMEOUT_SECONDS = env("WEBHOOK_TIMEOUT_SECONDS", default=5, cast=as_int)
+# Whether webhook receivers may be loopback, private, link-local or other non-public
+# addresses (SSRF guard; checked at subscription and before each delivery). Only for
+# development and tests with a local receiver.
+ZHENGWU_WEBHOOK_ALLOW_PRIVATE_TARGETS = env(
+    "WEBHOOK_ALLOW_PRIVATE_TARGETS", default="false", cast=as_bool
+)
 # 差评整改: working days the department has to answer a bad rating.
 ZHENGWU_RECTIFICATION_DAYS = env("RECTIFICATION_DAYS", default=15, cast=as_int)
 # TrueType CJK font embedded in generated PDFs (decision documents, demo forms).

@@ -325,6 +325,7 @@ def test_cashier_page_confirms_through_a_signed_notification(
 ):
     # given an unpaid order and its cashier page
     order = _order(world)
+    client.force_login(world.citizen.user)
     page = client.get(f"/local-pay/{order.order_number}/")
     assert page.status_code == 200
     assert "¥15.00" in page.content.decode()

@@ -23,6 +23,13 @@ pytestmark = pytest.mark.django_db
 SECRET = "department-system-secret-0123456789"
 
 
+@pytest.fixture(autouse=True)
+def _local_receivers_allowed(settings):
+    """The test receivers listen on 127.0.0.1: allow private targets here (the
+    SSRF guard itself is tested in test_security_callbacks with it off)."""
+    settings.ZHENGWU_WEBHOOK_ALLOW_PRIVATE_TARGETS = True
+
+
 class Receiver:
     """A department system on 127.0.0.1: verifies each request's signature and
     answers ``status`` (a list: one answer per request, the last repeated)."""
