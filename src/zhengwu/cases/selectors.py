@@ -128,6 +128,18 @@ def own_cases(user, *, acting: ActingFor | None = None) -> QuerySet[Case]:
     return Case.objects.filter(applicant_q(user, acting)).order_by("-pk")
 
 
+def submission_for_key(user, key: str) -> Case | None:
+    """The case an earlier submission with this idempotency key made (a double
+    click or a retried request): keys belong to the submitting account."""
+    if not key or user is None or not user.is_authenticated:
+        return None
+    return (
+        Case.objects.filter(applicant=user, submission_key=key)
+        .exclude(status=CaseStatus.DRAFT)
+        .first()
+    )
+
+
 def latest_submission_values(
     *, listing_code: str, principal_label: str, exclude_case_id: int | None = None
 ) -> dict[str, Any]:

@@ -5,11 +5,28 @@ from __future__ import annotations
 
 import datetime
 from dataclasses import dataclass, field
+from typing import Any
 
 from .guide import Guide
 from .selectors import public_version_for
 
-__all__ = ["Guide", "ListingInfo", "listing_code_for", "listing_for_application"]
+__all__ = [
+    "Guide",
+    "ListingInfo",
+    "listing_code_for",
+    "listing_for_application",
+    "material_applies",
+]
+
+
+def material_applies(material: Any, handling_item_code: str = "") -> bool:
+    """Whether a guide material is asked for the handling item (a material naming
+    no handling item, or no handling item chosen: every material)."""
+    return (
+        not material.handling_items
+        or not handling_item_code
+        or handling_item_code in material.handling_items
+    )
 
 
 @dataclass(frozen=True)
@@ -27,18 +44,16 @@ class ListingInfo:
     organisation_name: str = ""
     legal_basis: tuple[str, ...] = field(default=())
 
-    def required_material_names(self, handling_item_code: str = "") -> list[str]:
-        """The guide's necessary materials (necessity "1") for the handling item
-        (materials naming no handling item apply to every one)."""
+    def materials_for(self, handling_item_code: str = "") -> list[Any]:
+        """The guide's materials asked for the handling item."""
         return [
-            m.name
-            for m in self.guide.materials
-            if m.necessity == "1"
-            and (
-                not m.handling_items
-                or not handling_item_code
-                or handling_item_code in m.handling_items
-            )
+            m for m in self.guide.materials if material_applies(m, handling_item_code)
+        ]
+
+    def required_material_names(self, handling_item_code: str = "") -> list[str]:
+        """The guide's necessary materials (necessity "1") for the handling item."""
+        return [
+            m.name for m in self.materials_for(handling_item_code) if m.necessity == "1"
         ]
 
 

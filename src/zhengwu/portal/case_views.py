@@ -24,6 +24,7 @@ from django.views.decorators.http import require_POST
 
 import structlog
 
+from zhengwu.catalog.facade import material_applies
 from zhengwu.identity.facade import acting_for_request
 
 from . import case_views_data as data
@@ -86,11 +87,7 @@ def _materials(
     reuse_values = reuse_values or {}
     views = []
     for index, material in enumerate(listing.guide.materials):
-        if (
-            handling_item_code
-            and material.handling_items
-            and handling_item_code not in material.handling_items
-        ):
+        if not material_applies(material, handling_item_code):
             continue
         key = f"{MATERIAL_PREFIX}{index}"
         views.append(
@@ -121,7 +118,7 @@ def _form_context(
     reuse_values: dict[str, str] | None = None,
 ) -> dict[str, Any]:
     errors = errors or {}
-    schema = data.form_schema(listing.code, handling_item_code)
+    schema = data.case_forms.listing_schema(listing.code)
     prefilled: set[str] = set()
     if case is None and not values and not errors:
         values, prefilled = data.prefill(
@@ -241,14 +238,13 @@ def _save(
     """Save the draft or submit: all or nothing. Form errors show next to their
     fields and nothing is saved; a second submission with the same key shows the
     case the first one made."""
-    acting = acting_for_request(request)
     submitting = request.POST.get("action") == "submit"
     key = clean_submission_key(request.POST.get("submission_key"))
-    schema = data.form_schema(listing.code, handling_item_code)
+    schema = data.case_forms.listing_schema(listing.code)
     values = data.data_from_post(schema, request.POST)
     reuse_values = {k: v for k, v in request.POST.items() if k.startswith(REUSE_PREFIX)}
     if submitting:
-        earlier = data.submitted_with_key(request.user, acting, key)
+        earlier = data.selectors.submission_for_key(request.user, key)
         if earlier is not None:
             messages.info(request, _("这份申请已经提交过，以下是它的办理进度。"))
             return redirect("portal:case", pk=earlier.pk)

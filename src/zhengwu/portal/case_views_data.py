@@ -37,10 +37,10 @@ from zhengwu.cases.constants import (
     RectificationStatus,
 )
 from zhengwu.cases.errors import CaseError
+from zhengwu.cases.files import upload_max_bytes
 from zhengwu.cases.models import (
     Case,
     CaseMaterial,
-    HandlingConfig,
     RectificationOrder,
     SupplementRequest,
 )
@@ -57,7 +57,6 @@ __all__ = [
     "services",
 ]
 
-MAX_UPLOAD_BYTES = 20 * 1024 * 1024
 PAGE_SIZE = 20
 
 
@@ -93,30 +92,7 @@ def case_or_404(request: HttpRequest, pk: int) -> Case:
     return case
 
 
-def submitted_with_key(user: Any, acting: Any, key: str) -> Case | None:
-    """The case an earlier submission with this key made (a double click)."""
-    return (
-        selectors.own_cases(user, acting=acting)
-        .filter(applicant=user, submission_key=key)
-        .exclude(status=CaseStatus.DRAFT)
-        .first()
-    )
-
-
 # --- the form ----------------------------------------------------------------------
-
-
-def form_schema(listing_code: str, handling_item_code: str = "") -> dict[str, Any]:
-    """The listing's application form (its HandlingConfig), else the default one."""
-    config = (
-        HandlingConfig.objects.filter(listing_code=listing_code)
-        .only("form_schema")
-        .first()
-    )
-    schema = config.form_schema if config is not None else None
-    if not isinstance(schema, dict) or not schema.get("properties"):
-        schema = case_forms.default_schema()
-    return schema
 
 
 def _principal_label(user: Any, acting: Any) -> str:
@@ -219,7 +195,7 @@ def material_errors(error: DomainError, listing: Any) -> dict[str, list[str]]:
 
 def read_upload(upload: Any) -> bytes:
     """At most one byte past the limit: the service refuses what is too large."""
-    return upload.read(MAX_UPLOAD_BYTES + 1)
+    return upload.read(upload_max_bytes() + 1)
 
 
 def attached_materials(case: Case) -> dict[str, list[CaseMaterial]]:

@@ -24,6 +24,7 @@ import structlog
 
 from zhengwu.cases import forms as case_forms
 from zhengwu.cases import selectors, services
+from zhengwu.cases.files import upload_max_bytes
 from zhengwu.catalog.facade import ListingInfo, listing_for_application
 from zhengwu.catalog.selectors import SearchFilters, search_versions
 from zhengwu.core.errors import DomainError
@@ -37,27 +38,10 @@ logger = structlog.get_logger(__name__)
 FIELD_PREFIX = "f-"
 MATERIAL_PREFIX = "material-"
 SEARCH_LIMIT = 20
-MAX_UPLOAD = 20 * 1024 * 1024
 
 
 def _is_clerk(scope: StaffScope) -> bool:
     return bool(scope.counter_organisation_ids or scope.service_point_organisation_ids)
-
-
-def _materials(listing: ListingInfo, handling_item: str) -> list[Any]:
-    return [
-        m
-        for m in listing.guide.materials
-        if not m.handling_items
-        or not handling_item
-        or handling_item in m.handling_items
-    ]
-
-
-def _schema(listing: ListingInfo) -> dict[str, Any]:
-    from zhengwu.cases.services import form_schema
-
-    return form_schema(listing.code) or case_forms.default_schema()
 
 
 @case_staff_required
@@ -125,7 +109,7 @@ def _form_page(
     status: int = 200,
     top_errors: list[str] | None = None,
 ) -> HttpResponse:
-    schema = _schema(listing)
+    schema = case_forms.listing_schema(listing.code)
     if values is None:
         values = case_forms.prefill(
             schema=schema,
@@ -147,7 +131,7 @@ def _form_page(
             "errors": errors.get(f"{MATERIAL_PREFIX}{index}", [])
             + errors.get(material.name, []),
         }
-        for index, material in enumerate(_materials(listing, handling_item))
+        for index, material in enumerate(listing.materials_for(handling_item))
     ]
     known = {f.name for f in fields} | {m["input"] for m in materials}
     known |= {m["name"] for m in materials}
@@ -180,7 +164,7 @@ def _submit(
     acting: ActingFor,
     listing: ListingInfo,
 ) -> HttpResponse:
-    schema = _schema(listing)
+    schema = case_forms.listing_schema(listing.code)
     posted = {
         name: "".join(
             ch
@@ -197,22 +181,15 @@ def _submit(
         handling_item=handling_item,
         submission_key=key,
     )
-    earlier = (
-        selectors.cases_for_user(request.user, acting=acting)
-        .filter(applicant=request.user, submission_key=key)
-        .exclude(status="draft")
-        .first()
-        if key
-        else None
-    )
+    earlier = selectors.submission_for_key(request.user, key)
     if earlier is not None:
         return _done(request, earlier)
     files = []
-    for index, material in enumerate(_materials(listing, handling_item)):
+    for index, material in enumerate(listing.materials_for(handling_item)):
         upload = request.FILES.get(f"{MATERIAL_PREFIX}{index}")
         if upload is None:
             continue
-        if upload.size > MAX_UPLOAD:
+        if upload.size > upload_max_bytes():
             return _form_page(
                 request,
                 context,

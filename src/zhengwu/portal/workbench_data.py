@@ -18,7 +18,7 @@ from zhengwu.cases.constants import (
     PaymentStatus,
     TaskStatus,
 )
-from zhengwu.cases.models import Case, CaseTask, HandlingConfig
+from zhengwu.cases.models import Case, CaseTask
 from zhengwu.cases.staff_rights import ACCEPTING_ROLES, roles_held
 from zhengwu.cases.workbench import InboxFilters, InboxPage, inbox
 from zhengwu.catalog.facade import ListingInfo, listing_for_application
@@ -216,19 +216,14 @@ def listing_of(case: Case) -> ListingInfo | None:
     return listing_for_application(case.listing_code)
 
 
-def form_schema(case: Case) -> dict[str, Any]:
-    config = HandlingConfig.objects.filter(listing_code=case.listing_code).first()
-    return config.form_schema if config is not None else {}
-
-
 def form_rows(case: Case) -> list[tuple[str, str]]:
     """The submitted form as (label, value) rows, in the schema's order; values the
     schema does not name follow under their own key."""
-    from zhengwu.cases.forms import render_spec
+    from zhengwu.cases.forms import listing_schema, render_spec
 
     rows = []
     seen = set()
-    for field in render_spec(form_schema(case), case.form_data or {}):
+    for field in render_spec(listing_schema(case.listing_code), case.form_data or {}):
         seen.add(field.name)
         if field.name not in (case.form_data or {}):
             continue
