@@ -268,7 +268,7 @@ def _apply_shipment(data: dict[str, Any], provider_name: str, notify_id: str) ->
         return "malformed"
     tracking = str(data.get("tracking_number", ""))[:40]
     status = data.get("status")
-    if not tracking or status not in _RANK:
+    if not tracking or not isinstance(status, str) or status not in _RANK:
         return "malformed"
     shipment = (
         Shipment.objects.select_for_update(of=("self",))

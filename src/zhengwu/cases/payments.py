@@ -234,17 +234,25 @@ def _answer(outcome: str) -> CallbackAnswer:
 
 
 def _parse(body: bytes) -> dict[str, Any] | None:
+    """The JSON object of a callback body, or None when it is not one a database
+    can keep: not UTF-8, not JSON, nested too deep, or holding a NUL or a lone
+    surrogate (PostgreSQL refuses both; SQLite the surrogate)."""
     try:
         data = json.loads(body.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError):
+        if not isinstance(data, dict):
+            return None
+        json.dumps(data, ensure_ascii=False).encode("utf-8")
+    except (UnicodeError, ValueError, RecursionError):
         return None
-    return data if isinstance(data, dict) else None
+    if "\\u0000" in json.dumps(data):
+        return None
+    return data
 
 
 def _keepable(data: dict[str, Any] | None, body: bytes) -> dict[str, Any]:
     if data is not None and len(body) <= 8192:
         return data
-    return {"raw": body[:512].decode("utf-8", "replace")}
+    return {"raw": body[:512].decode("utf-8", "replace").replace("\x00", "\ufffd")}
 
 
 def provider_callback_receive(

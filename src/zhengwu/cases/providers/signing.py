@@ -94,9 +94,18 @@ def verify(
 ) -> Verification:
     """Check a signed request's signature and timestamp window."""
     timestamp = _header(headers, HEADER_TIMESTAMP)
-    notify_id = _header(headers, HEADER_NOTIFY_ID)[:64]
+    raw_notify_id = _header(headers, HEADER_NOTIFY_ID)[:64]
+    # Kept in the callback log: printable ASCII only (no NUL for the database).
+    notify_id = "".join(c for c in raw_notify_id if c.isascii() and c.isprintable())
     signature = _header(headers, HEADER_SIGNATURE).lower()
-    if not (timestamp.isdigit() and len(timestamp) <= 12 and notify_id and signature):
+    if not (
+        timestamp.isascii()
+        and timestamp.isdigit()
+        and len(timestamp) <= 12
+        and notify_id
+        and notify_id == raw_notify_id
+        and signature
+    ):
         return Verification(notify_id, None, "missing_headers")
     expected = sign(secret, timestamp=timestamp, notify_id=notify_id, body=body)
     if not std_hmac.compare_digest(expected, signature):
@@ -115,7 +124,7 @@ def verify(
 def provider_secret(setting: str, label: str) -> bytes:
     """The shared secret named by ``setting``, or (development and tests, when it
     is empty) one derived from SECRET_KEY and a label."""
-    configured = getattr(settings, setting, "")
+    configured = getattr(settings, setting)  # declared in conf/base.py
     if configured:
         return str(configured).encode()
     return bytes.fromhex(sm3_hex(f"{label}:{settings.SECRET_KEY}".encode()))
