@@ -355,17 +355,26 @@ def measure(args) -> None:
     print(f"\nqueries of one inbox call: {len(captured.captured_queries)}")
     for query in captured.captured_queries:
         print(f"  {float(query['time']) * 1000:.1f} ms  {query['sql'][:140]}")
-    page_sql = next(
-        q["sql"]
-        for q in captured
-        if q["sql"].startswith('SELECT "cases_casetask"') and "LIMIT 21" in q["sql"]
-    )
-    with connection.cursor() as cursor:
-        cursor.execute("EXPLAIN (ANALYZE, BUFFERS) " + page_sql)
-        plan = "\n".join(row[0] for row in cursor.fetchall())
-    print("\nEXPLAIN (ANALYZE, BUFFERS) of the first-page query:\n")
-    print(page_sql)
-    print(plan)
+    for label, test in (
+        ("first-page", lambda sql: "LIMIT 21" in sql),
+        ("counts", lambda sql: sql.startswith("SELECT COUNT")),
+    ):
+        sql = next(
+            (
+                q["sql"]
+                for q in captured
+                if "cases_casetask" in q["sql"] and test(q["sql"])
+            ),
+            None,
+        )
+        if sql is None:
+            continue
+        with connection.cursor() as cursor:
+            cursor.execute("EXPLAIN (ANALYZE, BUFFERS) " + sql)
+            plan = "\n".join(row[0] for row in cursor.fetchall())
+        print(f"\nEXPLAIN (ANALYZE, BUFFERS) of the {label} query:\n")
+        print(sql)
+        print(plan)
 
 
 def main() -> None:
