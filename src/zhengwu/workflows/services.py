@@ -71,6 +71,53 @@ def _next_version(
     return (top or 0) + 1
 
 
+def _store_next_version(
+    model: type[ProcessDefinition] | type[DecisionTable],
+    *,
+    key: str,
+    acting_user: Any,
+    event: str,
+    element_field: str,
+    fields: dict[str, Any],
+    data: dict[str, Any],
+) -> DefinitionInfo:
+    """Store ``fields`` as the next version of ``key`` (retried when a concurrent
+    upload of the same key takes the number), audited in the same transaction."""
+    for _attempt in range(3):
+        try:
+            with transaction.atomic():
+                row = model(
+                    key=key,
+                    version=_next_version(model, key),
+                    uploaded_by=acting_user
+                    if getattr(acting_user, "is_authenticated", False)
+                    else None,
+                    **fields,
+                )
+                row.full_clean()
+                row.save(force_insert=True)
+                audit.record(
+                    acting_user=acting_user,
+                    event=event,
+                    target=row,
+                    data={"key": key, "version": row.version, **data},
+                    actor_label="system:workflows",
+                )
+        except IntegrityError:
+            continue  # another upload of the same key took this version number
+        logger.info(event.replace(".", "_"), key=key, version=row.version)
+        return DefinitionInfo(
+            key=key,
+            version=row.version,
+            name=row.name,
+            element_id=getattr(row, element_field),
+            sm3=row.sm3,
+        )
+    raise WorkflowInvalidError(
+        "workflows.conflict", "同时有其他上传，请重试。", status=409
+    )
+
+
 def definition_upload(
     *,
     key: str,
@@ -82,50 +129,21 @@ def definition_upload(
     """Validate a BPMN document and store it as the next version of ``key``."""
     _check_key_and_name(key, name)
     _root, process = validate_bpmn(xml)
-    text = bytes(xml).decode("utf-8")
     digest = sm3_hex(bytes(xml))
-    for _attempt in range(3):
-        try:
-            with transaction.atomic():
-                definition = ProcessDefinition(
-                    key=key,
-                    version=_next_version(ProcessDefinition, key),
-                    name=name.strip(),
-                    process_id=process.process_id,
-                    source=source,
-                    bpmn_xml=text,
-                    sm3=digest,
-                    uploaded_by=acting_user
-                    if getattr(acting_user, "is_authenticated", False)
-                    else None,
-                )
-                definition.full_clean()
-                definition.save(force_insert=True)
-                audit.record(
-                    acting_user=acting_user,
-                    event="workflows.definition_uploaded",
-                    target=definition,
-                    data={
-                        "key": key,
-                        "version": definition.version,
-                        "process_id": process.process_id,
-                        "sm3": digest,
-                        "source": source,
-                    },
-                    actor_label="system:workflows",
-                )
-        except IntegrityError:
-            continue  # another upload of the same key took this version number
-        logger.info("workflow_definition_uploaded", key=key, version=definition.version)
-        return DefinitionInfo(
-            key=key,
-            version=definition.version,
-            name=definition.name,
-            element_id=definition.process_id,
-            sm3=digest,
-        )
-    raise WorkflowInvalidError(
-        "workflows.conflict", "同时有其他上传，请重试。", status=409
+    return _store_next_version(
+        ProcessDefinition,
+        key=key,
+        acting_user=acting_user,
+        event="workflows.definition_uploaded",
+        element_field="process_id",
+        fields={
+            "name": name.strip(),
+            "process_id": process.process_id,
+            "source": source,
+            "bpmn_xml": bytes(xml).decode("utf-8"),
+            "sm3": digest,
+        },
+        data={"process_id": process.process_id, "sm3": digest, "source": source},
     )
 
 
@@ -135,48 +153,20 @@ def decision_upload(
     """Validate a DMN document and store it as the next version of ``key``."""
     _check_key_and_name(key, name)
     _root, decision = validate_dmn(xml)
-    text = bytes(xml).decode("utf-8")
     digest = sm3_hex(bytes(xml))
-    for _attempt in range(3):
-        try:
-            with transaction.atomic():
-                table = DecisionTable(
-                    key=key,
-                    version=_next_version(DecisionTable, key),
-                    name=name.strip(),
-                    decision_id=decision.decision_id,
-                    dmn_xml=text,
-                    sm3=digest,
-                    uploaded_by=acting_user
-                    if getattr(acting_user, "is_authenticated", False)
-                    else None,
-                )
-                table.full_clean()
-                table.save(force_insert=True)
-                audit.record(
-                    acting_user=acting_user,
-                    event="workflows.decision_uploaded",
-                    target=table,
-                    data={
-                        "key": key,
-                        "version": table.version,
-                        "decision_id": decision.decision_id,
-                        "sm3": digest,
-                    },
-                    actor_label="system:workflows",
-                )
-        except IntegrityError:
-            continue
-        logger.info("workflow_decision_uploaded", key=key, version=table.version)
-        return DefinitionInfo(
-            key=key,
-            version=table.version,
-            name=table.name,
-            element_id=table.decision_id,
-            sm3=digest,
-        )
-    raise WorkflowInvalidError(
-        "workflows.conflict", "同时有其他上传，请重试。", status=409
+    return _store_next_version(
+        DecisionTable,
+        key=key,
+        acting_user=acting_user,
+        event="workflows.decision_uploaded",
+        element_field="decision_id",
+        fields={
+            "name": name.strip(),
+            "decision_id": decision.decision_id,
+            "dmn_xml": bytes(xml).decode("utf-8"),
+            "sm3": digest,
+        },
+        data={"decision_id": decision.decision_id, "sm3": digest},
     )
 
 
