@@ -210,13 +210,23 @@ class FormField:
     errors: tuple[str, ...] = field(default=())
 
 
-def _options(spec: dict[str, Any]) -> tuple[tuple[str, str], ...]:
+# Where JSON Schema editors keep the labels of an enum's values.
+ENUM_LABEL_KEYS = ("x-enumNames", "enumNames", "x-enum-labels")
+
+
+def field_options(spec: dict[str, Any]) -> tuple[tuple[str, str], ...]:
+    """(value, label) of a choice field: ``enum`` with its labels (a value without
+    one is its own label) or ``oneOf`` of ``const``/``title``; () otherwise."""
     if isinstance(spec.get("enum"), list):
-        names = spec.get("x-enumNames")
         values = spec["enum"]
-        if isinstance(names, list) and len(names) == len(values):
-            return tuple((str(v), str(n)) for v, n in zip(values, names, strict=True))
-        return tuple((str(v), str(v)) for v in values)
+        names = next(
+            (spec[key] for key in ENUM_LABEL_KEYS if isinstance(spec.get(key), list)),
+            [],
+        )
+        return tuple(
+            (str(value), str(names[index]) if index < len(names) else str(value))
+            for index, value in enumerate(values)
+        )
     if isinstance(spec.get("oneOf"), list):
         return tuple(
             (str(o["const"]), str(o.get("title", o["const"])))
@@ -240,7 +250,7 @@ def render_spec(
     for name, spec in (schema.get("properties") or {}).items():
         if not isinstance(spec, dict):
             continue
-        options = _options(spec)
+        options = field_options(spec)
         kind = spec.get("type", "string")
         if options:
             widget = "select"

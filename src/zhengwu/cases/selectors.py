@@ -76,6 +76,19 @@ def staff_q(user: AbstractBaseUser) -> Q | None:
     return (condition | Q(Exists(task))) & ~Q(status=CaseStatus.DRAFT)
 
 
+def staff_cases_for_user(
+    user: AbstractBaseUser | AnonymousUser | None,
+) -> QuerySet[Case]:
+    """The staff half of ``cases_for_user``: the cases ``user`` handles as staff
+    (the workbench), not those they applied for themself."""
+    if user is None or not user.is_authenticated or not user.is_active:
+        return Case.objects.none()
+    condition = staff_q(user)
+    if condition is None:
+        return Case.objects.none()
+    return Case.objects.filter(condition).select_related("organisation", "division")
+
+
 def cases_for_user(
     user: AbstractBaseUser | AnonymousUser | None, *, acting: ActingFor | None = None
 ) -> QuerySet[Case]:
@@ -270,5 +283,6 @@ __all__ = [
     "case_timeline",
     "cases_for_user",
     "own_cases",
+    "staff_cases_for_user",
     "person_label_for_user",
 ]

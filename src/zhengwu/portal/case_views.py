@@ -34,6 +34,7 @@ from .case_views_form import (
     MaterialView,
     fields_from_schema,
 )
+from .forms import apply_error
 
 logger = structlog.get_logger(__name__)
 
@@ -501,7 +502,7 @@ def case_delivery(request: HttpRequest, pk: int) -> HttpResponse:
         try:
             data.choose_delivery(request, case, form.cleaned_data)
         except data.CaseError as error:
-            data.apply_error(form, error)
+            apply_error(form, error)
         else:
             messages.success(request, _("送达方式已保存。"))
             return redirect(f"{reverse('portal:case', args=[case.pk])}#delivery")
@@ -518,7 +519,7 @@ def case_rating(request: HttpRequest, pk: int) -> HttpResponse:
         try:
             data.rate(request, case, form.cleaned_data)
         except data.CaseError as error:
-            data.apply_error(form, error)
+            apply_error(form, error)
         else:
             messages.success(request, _("感谢您的评价。"))
             return redirect(f"{reverse('portal:case', args=[case.pk])}#rating")

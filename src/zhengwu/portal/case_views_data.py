@@ -423,17 +423,6 @@ class RatingForm(forms.Form):
         return data
 
 
-def apply_error(form: forms.Form, error: DomainError) -> None:
-    placed = False
-    for name, reasons in (error.fields or {}).items():
-        if name in form.fields:
-            for reason in reasons:
-                form.add_error(name, str(reason))
-            placed = True
-    if not placed:
-        form.add_error(None, error.message)
-
-
 def choose_delivery(request: HttpRequest, case: Case, data: dict[str, Any]) -> None:
     delivery.delivery_choose(
         user=request.user,

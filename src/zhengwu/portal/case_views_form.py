@@ -1,23 +1,24 @@
 """The application form on the page: the fields of a listing's JSON Schema as the
-templates draw them, read back from a POST, and the materials block (upload or reuse
-per material of the guide).
+templates draw them, and the materials block (upload or reuse per material of the
+guide).
 
-The schema itself, the prefill (少填免填) and the validation with Chinese messages
-belong to ``cases.forms``; this module only turns its render spec into what
-``portal/cases/_field.html`` draws and reads the submitted values back."""
+The schema itself, its choice labels, the prefill (少填免填), reading a POST back
+(``coerce_posted``) and the validation with Chinese messages belong to
+``cases.forms``; this module only turns a schema into what
+``portal/cases/_field.html`` draws."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.http import QueryDict
 from django.utils.translation import gettext as _
+
+from zhengwu.cases.forms import field_options
 
 FIELD_PREFIX = "f-"
 MATERIAL_PREFIX = "material-"
 REUSE_PREFIX = "reuse-"
-MAX_TEXT = 2000
 
 
 @dataclass
@@ -57,21 +58,7 @@ class FieldView:
 
 
 def _choices(spec: dict[str, Any]) -> list[tuple[str, str]]:
-    if "oneOf" in spec and isinstance(spec["oneOf"], list):
-        return [
-            (
-                str(option.get("const", "")),
-                str(option.get("title", option.get("const"))),
-            )
-            for option in spec["oneOf"]
-            if isinstance(option, dict) and "const" in option
-        ]
-    values = spec.get("enum") or []
-    names = spec.get("enumNames") or spec.get("x-enum-labels") or []
-    return [
-        (str(value), str(names[index]) if index < len(names) else str(value))
-        for index, value in enumerate(values)
-    ]
+    return list(field_options(spec))
 
 
 def _kind(spec: dict[str, Any]) -> str:
@@ -130,45 +117,6 @@ def fields_from_schema(
             )
         )
     return result
-
-
-def _coerce(spec: dict[str, Any], raw: str) -> Any:
-    """A typed value where the text is one; otherwise the text itself, so that the
-    validation names the field and the reason instead of the page failing."""
-    kind = spec.get("type", "string")
-    if isinstance(kind, list):
-        kind = next((k for k in kind if k != "null"), "string")
-    if kind == "integer":
-        try:
-            return int(raw)
-        except ValueError:
-            return raw
-    if kind == "number":
-        try:
-            number = float(raw)
-        except ValueError:
-            return raw
-        if number != number or number in (float("inf"), float("-inf")):
-            return raw
-        return int(number) if number.is_integer() and "." not in raw else number
-    return raw
-
-
-def data_from_post(schema: dict[str, Any], post: QueryDict) -> dict[str, Any]:
-    """The form data of a POST, typed by the schema; empty fields are left out."""
-    data: dict[str, Any] = {}
-    for name, spec in (schema.get("properties") or {}).items():
-        if not isinstance(spec, dict):
-            continue
-        key = f"{FIELD_PREFIX}{name}"
-        if _kind(spec) == "checkbox":
-            data[name] = post.get(key) in ("true", "on", "1")
-            continue
-        raw = (post.get(key) or "").replace("\x00", "").strip()[:MAX_TEXT]
-        if raw == "":
-            continue
-        data[name] = _coerce(spec, raw)
-    return data
 
 
 @dataclass

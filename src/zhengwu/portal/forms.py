@@ -1,10 +1,14 @@
 """Django forms of the portal pages (search, review, import). The guide edit form is
 in ``guide_form.py``: it follows the guide schema rather than a Django form."""
 
+from typing import Any
+
 from django import forms
+from django.forms import BaseFormSet
 from django.utils.translation import gettext_lazy as _
 
 from zhengwu.catalog.constants import Audience
+from zhengwu.core.errors import DomainError
 
 QUERY_MAX = 100
 ONLINE_CHOICES = [("", _("不限")), ("1", _("可网上办理")), ("0", _("仅线下办理"))]
@@ -170,3 +174,37 @@ class ReportForm(forms.Form):
         regex=r"^\d{1,18}$",
         error_messages={"invalid": _("请选择列表中的部门。")},
     )
+
+
+def apply_error(form: Any, error: DomainError) -> None:
+    """A service's refusal onto the form: each named field that the form has gets
+    its reasons, the rest (and a refusal naming no field) goes on top. On a formset
+    "items.<n>.<field>" names row n's field."""
+    if isinstance(form, BaseFormSet):
+        _apply_formset_error(form, error)
+        return
+    placed = False
+    for name, reasons in (error.fields or {}).items():
+        if name in form.fields:
+            for reason in reasons:
+                form.add_error(name, str(reason))
+            placed = True
+    if not placed:
+        form.add_error(None, error.message)
+
+
+def _apply_formset_error(formset: BaseFormSet, error: DomainError) -> None:
+    rows = [f for f in formset.forms if f.cleaned_data]
+    placed = False
+    for name, reasons in (error.fields or {}).items():
+        parts = name.split(".")
+        if len(parts) == 3 and parts[1].isdigit() and int(parts[1]) < len(rows):
+            row = rows[int(parts[1])]
+            if parts[2] in row.fields:
+                for reason in reasons:
+                    row.add_error(parts[2], str(reason))
+                placed = True
+    if not placed:
+        formset._non_form_errors = formset.error_class(
+            [*formset.non_form_errors(), error.message], error_class="nonform"
+        )

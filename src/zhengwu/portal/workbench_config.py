@@ -4,6 +4,7 @@ process model, 秒批 decision table, fee amounts, parallel departments)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 from urllib.parse import urlencode
@@ -28,13 +29,13 @@ from zhengwu.core.models import Organisation
 from zhengwu.identity.facade import StaffScope, staff_scope
 
 from . import workbench_data as data
+from .forms import apply_error
 from .workbench_forms import (
     HandlingConfigForm,
     RectificationCallbackForm,
     RectificationResponseForm,
 )
 from .workbench_views import (
-    apply_error,
     base_context,
     case_staff_required,
     forbidden,
@@ -48,8 +49,6 @@ PAGE = 20
 
 
 def _orders(user: Any) -> Any:
-    from zhengwu.cases import ratings
-
     return ratings.rectifications_for_user(user).select_related(
         "case", "organisation", "rating"
     )
@@ -118,23 +117,27 @@ def rectifications(request: HttpRequest, scope: StaffScope) -> HttpResponse:
     return _render_rectifications(request, scope)
 
 
-@case_staff_required
-def rectification_respond(
-    request: HttpRequest, scope: StaffScope, pk: int
+def _rectification_action(
+    request: HttpRequest,
+    scope: StaffScope,
+    pk: int,
+    *,
+    form_class: type[RectificationResponseForm] | type[RectificationCallbackForm],
+    prefix: str,
+    call: Callable[[Any, Any], Any],
+    done: str,
 ) -> HttpResponse:
+    """Validate the order's form and call the service with the order and the
+    cleaned data; a refusal comes back onto the form, nothing changed."""
     if request.method != "POST":
         return HttpResponse(status=405, headers={"Allow": "POST"})
     order = _orders(request.user).filter(pk=pk).first()
     if order is None:
         raise Http404(_("没有这个整改工单，或您无权查看。"))
-    form = RectificationResponseForm(request.POST, prefix=f"r{order.pk}")
+    form = form_class(request.POST, prefix=f"{prefix}{order.pk}")
     if form.is_valid():
         try:
-            ratings.rectification_respond(
-                order_id=order.pk,
-                acting_user=request.user,
-                response=form.cleaned_data["response"],
-            )
+            call(order, form.cleaned_data)
         except DomainError as error:
             if error.status == 404:
                 raise Http404(error.message) from error
@@ -142,38 +145,43 @@ def rectification_respond(
                 return forbidden(request, error.message)
             apply_error(form, error)
         else:
-            messages.success(request, _("整改情况已提交，等待回访。"))
+            messages.success(request, done)
             return redirect("portal:wb_rectifications")
     return _render_rectifications(request, scope, status=400, failed=(order.pk, form))
+
+
+@case_staff_required
+def rectification_respond(
+    request: HttpRequest, scope: StaffScope, pk: int
+) -> HttpResponse:
+    return _rectification_action(
+        request,
+        scope,
+        pk,
+        form_class=RectificationResponseForm,
+        prefix="r",
+        call=lambda order, cleaned: ratings.rectification_respond(
+            order_id=order.pk, acting_user=request.user, response=cleaned["response"]
+        ),
+        done=_("整改情况已提交，等待回访。"),
+    )
 
 
 @case_staff_required
 def rectification_callback(
     request: HttpRequest, scope: StaffScope, pk: int
 ) -> HttpResponse:
-    if request.method != "POST":
-        return HttpResponse(status=405, headers={"Allow": "POST"})
-    order = _orders(request.user).filter(pk=pk).first()
-    if order is None:
-        raise Http404(_("没有这个整改工单，或您无权查看。"))
-    form = RectificationCallbackForm(request.POST, prefix=f"c{order.pk}")
-    if form.is_valid():
-        try:
-            ratings.rectification_callback(
-                order_id=order.pk,
-                acting_user=request.user,
-                note=form.cleaned_data["note"],
-            )
-        except DomainError as error:
-            if error.status == 404:
-                raise Http404(error.message) from error
-            if error.status == 403:
-                return forbidden(request, error.message)
-            apply_error(form, error)
-        else:
-            messages.success(request, _("回访记录已保存。"))
-            return redirect("portal:wb_rectifications")
-    return _render_rectifications(request, scope, status=400, failed=(order.pk, form))
+    return _rectification_action(
+        request,
+        scope,
+        pk,
+        form_class=RectificationCallbackForm,
+        prefix="c",
+        call=lambda order, cleaned: ratings.rectification_callback(
+            order_id=order.pk, acting_user=request.user, note=cleaned["note"]
+        ),
+        done=_("回访记录已保存。"),
+    )
 
 
 # --- handling configuration ----------------------------------------------------------

@@ -30,7 +30,6 @@ from zhengwu.catalog.selectors import SearchFilters, search_versions
 from zhengwu.core.errors import DomainError
 from zhengwu.identity.facade import ActingFor, StaffScope, acting_for_request
 
-from . import workbench_data as data
 from .workbench_views import base_context, case_staff_required, forbidden
 
 logger = structlog.get_logger(__name__)
@@ -288,6 +287,6 @@ def _done(request: HttpRequest, case: Any) -> HttpResponse:
         request,
         _("已提交，办件编号 %(number)s。") % {"number": case.number or case.pk},
     )
-    if data.staff_cases(request.user).filter(pk=case.pk).exists():
+    if selectors.staff_cases_for_user(request.user).filter(pk=case.pk).exists():
         return redirect("portal:wb_case", pk=case.pk)
     return redirect(reverse("portal:wb_counter") + f"?done={case.pk}")

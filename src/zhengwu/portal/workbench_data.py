@@ -137,17 +137,9 @@ def colleagues(user: Any, task: CaseTask) -> list[tuple[int, str]]:
 # --- reads ---------------------------------------------------------------------------
 
 
-def staff_cases(user: Any):
-    """The cases the user sees as staff (not those they applied for themself)."""
-    condition = selectors.staff_q(user)
-    if condition is None:
-        return Case.objects.none()
-    return Case.objects.filter(condition).select_related("organisation", "division")
-
-
 def case_for_staff(user: Any, pk: int) -> Case | None:
     return (
-        staff_cases(user)
+        selectors.staff_cases_for_user(user)
         .select_related("submitted_by", "applicant")
         .prefetch_related("pauses", "extensions", "payments")
         .filter(pk=pk)
@@ -158,14 +150,13 @@ def case_for_staff(user: Any, pk: int) -> Case | None:
 def task_for_staff(user: Any, pk: int) -> CaseTask | None:
     return (
         CaseTask.objects.select_related("case", "case__division", "organisation")
-        .filter(pk=pk, case__in=staff_cases(user))
+        .filter(pk=pk, case__in=selectors.staff_cases_for_user(user))
         .first()
     )
 
 
 def file_for_staff(user: Any, file_id: uuid.UUID) -> Any:
     from zhengwu.cases.files import file_for_user
-    from zhengwu.core.errors import DomainError
 
     try:
         return file_for_user(user, file_id)
@@ -183,7 +174,7 @@ def acceptance_queue(user: Any, *, limit: int) -> tuple[list[Case], int]:
     organisations = set(scope.reviewer_organisation_ids) | set(
         scope.counter_organisation_ids
     )
-    queue = staff_cases(user).filter(
+    queue = selectors.staff_cases_for_user(user).filter(
         status=CaseStatus.SUBMITTED, organisation_id__in=organisations
     )
     queue = queue.order_by("acceptance_due_on", "submitted_at", "pk")

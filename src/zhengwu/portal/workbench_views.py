@@ -18,7 +18,6 @@ from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.forms import BaseFormSet
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -35,6 +34,7 @@ from zhengwu.core.errors import DomainError
 from zhengwu.identity.facade import StaffScope, staff_scope
 
 from . import workbench_data as data
+from .forms import apply_error
 from .views import is_htmx
 from .workbench_forms import (
     AcceptForm,
@@ -103,40 +103,6 @@ def case_staff_required(
 
 def base_context(scope: StaffScope, section: str) -> dict[str, Any]:
     return {"wb_nav": workbench_nav(scope), "wb_section": section}
-
-
-def apply_error(form: Any, error: DomainError) -> None:
-    """A service's refusal onto the form: each named field that the form has gets
-    its reasons, the rest (and a refusal naming no field) goes on top. On a formset
-    "items.<n>.<field>" names row n's field."""
-    if isinstance(form, BaseFormSet):
-        _apply_formset_error(form, error)
-        return
-    placed = False
-    for name, reasons in (error.fields or {}).items():
-        if name in form.fields:
-            for reason in reasons:
-                form.add_error(name, str(reason))
-            placed = True
-    if not placed:
-        form.add_error(None, error.message)
-
-
-def _apply_formset_error(formset: BaseFormSet, error: DomainError) -> None:
-    rows = [f for f in formset.forms if f.cleaned_data]
-    placed = False
-    for name, reasons in (error.fields or {}).items():
-        parts = name.split(".")
-        if len(parts) == 3 and parts[1].isdigit() and int(parts[1]) < len(rows):
-            row = rows[int(parts[1])]
-            if parts[2] in row.fields:
-                for reason in reasons:
-                    row.add_error(parts[2], str(reason))
-                placed = True
-    if not placed:
-        formset._non_form_errors = formset.error_class(
-            [*formset.non_form_errors(), error.message], error_class="nonform"
-        )
 
 
 # --- inbox ------------------------------------------------------------------------
