@@ -9,6 +9,9 @@ Provider side (local providers only, enabled when they are the configured backen
 the cashier page ``/local-pay/<order number>/`` where the payer confirms, and the
 courier console ``/local-express/<tracking number>/`` that moves a parcel along."""
 
+from collections.abc import Callable
+from typing import Any
+
 from django.http import Http404, HttpRequest, HttpResponse
 from django.middleware.csrf import get_token
 from django.template import Context, Template
@@ -42,21 +45,29 @@ def _body(request: HttpRequest) -> bytes | None:
     return request.body
 
 
-@csrf_exempt
-@require_POST
-def payment_callback(request: HttpRequest, provider: str) -> HttpResponse:
-    from .payments import payment_notification_receive
-
+def _receive(
+    request: HttpRequest, provider: str, receive: Callable[..., Any]
+) -> HttpResponse:
+    """One provider notification: the body (bounded) to the side channel's
+    ``*_notification_receive``, which verifies the signature and applies it once."""
     body = _body(request)
     if body is None:
         return HttpResponse("fail", status=413, content_type="text/plain")
-    answer = payment_notification_receive(
+    answer = receive(
         provider_name=provider[:30],
         headers=request.headers,
         body=body,
         source_ip=_source_ip(request),
     )
     return _text(answer)
+
+
+@csrf_exempt
+@require_POST
+def payment_callback(request: HttpRequest, provider: str) -> HttpResponse:
+    from .payments import payment_notification_receive
+
+    return _receive(request, provider, payment_notification_receive)
 
 
 @csrf_exempt
@@ -64,16 +75,7 @@ def payment_callback(request: HttpRequest, provider: str) -> HttpResponse:
 def express_callback(request: HttpRequest, provider: str) -> HttpResponse:
     from .delivery import express_notification_receive
 
-    body = _body(request)
-    if body is None:
-        return HttpResponse("fail", status=413, content_type="text/plain")
-    answer = express_notification_receive(
-        provider_name=provider[:30],
-        headers=request.headers,
-        body=body,
-        source_ip=_source_ip(request),
-    )
-    return _text(answer)
+    return _receive(request, provider, express_notification_receive)
 
 
 _PAGE = Template(

@@ -58,7 +58,7 @@ from .models import (
     SupplementRequest,
 )
 from .numbers import case_number
-from .selectors import applicant_q, cases_for_user
+from .selectors import applicant_q, cases_for_user, submission_for_key
 from .staff_rights import ACCEPTING_ROLES, staff_handles_case
 
 logger = structlog.get_logger(__name__)
@@ -343,14 +343,6 @@ def _replayed(case: Case) -> Case:
     return case
 
 
-def _existing_submission(user: AbstractBaseUser, key: str) -> Case | None:
-    return (
-        Case.objects.filter(applicant=user, submission_key=key)
-        .exclude(status=CaseStatus.DRAFT)
-        .first()
-    )
-
-
 def _check_materials(case: Case, listing: ListingInfo) -> None:
     required = listing.required_material_names(case.handling_item_code)
     if not required:
@@ -420,7 +412,7 @@ def case_submit(
     """Submit a draft. Idempotent: the same ``submission_key`` again returns the
     case submitted with it (``case.replayed`` is True), however often it comes."""
     key = _submission_key(submission_key)
-    existing = _existing_submission(user, key) if user.is_authenticated else None
+    existing = submission_for_key(user, key)
     if existing is not None:
         return _replayed(existing)
     try:
@@ -432,7 +424,7 @@ def case_submit(
                 raise invalid_transition(case.status)
             return _do_submit(case, user=user, key=key)
     except IntegrityError:
-        existing = _existing_submission(user, key)
+        existing = submission_for_key(user, key)
         if existing is None:
             raise
         return _replayed(existing)
@@ -454,7 +446,7 @@ def case_apply(
     ({material_name, filename, content}), ``reuse`` earlier materials
     ({material_name, source_material_id}). Idempotent on ``submission_key``."""
     key = _submission_key(submission_key)
-    existing = _existing_submission(user, key) if user.is_authenticated else None
+    existing = submission_for_key(user, key)
     if existing is not None:
         return _replayed(existing)
     try:
@@ -489,7 +481,7 @@ def case_apply(
             # else the row inserted above, unseen by any other transaction
             return _do_submit(case, user=user, key=key)
     except IntegrityError:
-        existing = _existing_submission(user, key)
+        existing = submission_for_key(user, key)
         if existing is None:
             raise
         return _replayed(existing)

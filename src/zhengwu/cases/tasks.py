@@ -184,16 +184,11 @@ def send_appointment_reminders() -> int:
 @task()
 def refresh_deadlines() -> int:
     """Refresh case deadline states (the lifecycle's ``deadlines.refresh_deadlines``)
-    and fill in rectification due dates left empty for an unknown calendar year."""
+    and fill in rectification due dates left empty for an unknown calendar year;
+    returns how many cases and orders it changed."""
+    from .deadlines import refresh_deadlines as refresh_case_deadlines
     from .ratings import rectification_deadlines_refresh
 
     filled = rectification_deadlines_refresh()
-    try:
-        from .deadlines import refresh_deadlines as refresh_case_deadlines
-    except ImportError:  # the lifecycle module does not have it (yet)
-        logger.warning("refresh_deadlines_missing")
-        return filled
-    result = refresh_case_deadlines()
-    if isinstance(result, dict):
-        return filled + sum(v for v in result.values() if isinstance(v, int))
-    return filled + (result if isinstance(result, int) else 0)
+    counts = refresh_case_deadlines()
+    return filled + counts["accepted_by_law"] + counts["recomputed"]

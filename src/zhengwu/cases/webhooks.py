@@ -114,7 +114,7 @@ def _public_address(address: str) -> bool:
 
 
 def private_targets_allowed() -> bool:
-    return bool(getattr(settings, "ZHENGWU_WEBHOOK_ALLOW_PRIVATE_TARGETS", False))
+    return settings.ZHENGWU_WEBHOOK_ALLOW_PRIVATE_TARGETS
 
 
 def _literal_or_local_host(hostname: str) -> str | None:

@@ -28,7 +28,7 @@ from django.views.decorators.http import require_GET, require_POST
 import structlog
 from pydantic import ValidationError
 
-from zhengwu.catalog import pages, services
+from zhengwu.catalog import pages, services, transfer
 from zhengwu.catalog.constants import ImportStatus, VersionStatus
 from zhengwu.catalog.errors import CatalogError
 from zhengwu.catalog.guide import DEPTH_STAGES, LABELS, Guide, check_rules
@@ -674,18 +674,8 @@ def version_compare(request: HttpRequest, scope: StaffScope, pk: int) -> HttpRes
 # --- import and export -------------------------------------------------------
 
 
-def _transfer() -> Any:
-    """The import/export module, written separately; None while it is missing."""
-    try:
-        from zhengwu.catalog import transfer
-    except ImportError:
-        return None
-    return transfer
-
-
 @staff_required
 def import_start(request: HttpRequest, scope: StaffScope) -> HttpResponse:
-    transfer = _transfer()
     form = (
         ImportForm(request.POST, request.FILES)
         if request.method == "POST"
@@ -694,9 +684,7 @@ def import_start(request: HttpRequest, scope: StaffScope) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         upload = form.cleaned_data["file"]
         limit = settings.ZHENGWU_IMPORT_MAX_BYTES
-        if transfer is None:
-            form.add_error(None, _("导入功能暂不可用，请稍后再试。"))
-        elif upload.size is not None and upload.size > limit:
+        if upload.size is not None and upload.size > limit:
             form.add_error(
                 "file",
                 _("文件超过大小限制（%(mb)s MB）。") % {"mb": limit // (1024 * 1024)},
@@ -724,7 +712,6 @@ def import_start(request: HttpRequest, scope: StaffScope) -> HttpResponse:
         {
             "form": form,
             "jobs": pages.recent_import_jobs(request.user),
-            "available": transfer is not None,
         },
         status=status,
     )
@@ -793,10 +780,6 @@ def import_job(request: HttpRequest, scope: StaffScope, pk: int) -> HttpResponse
 @require_GET
 @staff_required
 def export(request: HttpRequest, scope: StaffScope, fmt: str) -> HttpResponse:
-    transfer = _transfer()
-    if transfer is None:
-        messages.error(request, _("导出功能暂不可用，请稍后再试。"))
-        return redirect("portal:staff_listings")
     form = StaffSearchForm(request.GET)
     query = form.cleaned_data["q"].strip() if form.is_valid() else ""
     versions = pages.versions_in_force_for_user(request.user, query=query)
