@@ -416,3 +416,37 @@ def test_unsigned_junk_with_nul_in_headers_or_body_is_not_a_500(
         headers=header,
     )
     assert response.status_code < 500
+
+
+def _state() -> list:
+    from zhengwu.cases.models import Appointment, Case, Notification
+
+    return [
+        sorted(Case.objects.values_list("pk", "status", "updated_at")),
+        sorted(CaseTask.objects.values_list("pk", "status", "assignee_id")),
+        sorted(Notification.objects.values_list("pk", "read_at")),
+        sorted(Appointment.objects.values_list("pk", "status")),
+        sorted(PaymentOrder.objects.values_list("pk", "status")),
+    ]
+
+
+@pytest.mark.parametrize("route", list(_patterns()))
+def test_no_page_changes_state_without_the_csrf_token_or_on_get(fz, route):
+    # given the citizen and the reviewer, each with a client enforcing CSRF
+    world = fz["world"]
+    before = _state()
+    for user in (world.citizen.user, world.reviewer_a, world.clerk_a):
+        client = Client(enforce_csrf_checks=True)
+        client.force_login(user)
+        for path in _paths(route, fz):
+            # when a page is fetched, or posted without the token
+            client.get(path, {"action": "pay", "outcome": "approve"})
+            response = client.post(
+                path,
+                {"action": "pay", "outcome": "approve", "reason": "x", "opinion": "x"},
+            )
+            # then a page refuses the post (callbacks are signed, not CSRF-checked)
+            if not path.startswith("/api/v1/cases/callbacks/"):
+                assert response.status_code in (403, 404, 405), path
+    # and nothing changed
+    assert _state() == before
