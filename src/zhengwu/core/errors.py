@@ -119,4 +119,12 @@ def pydantic_reason(item: dict[str, Any]) -> str:
 
 # Error types raised by the platform's own validators (PydanticCustomError), whose
 # message already says what is wrong.
-CUSTOM_ERROR_TYPES = {"control_characters", "datetime_range", "too_deep"}
+CUSTOM_ERROR_TYPES = {
+    "control_characters",
+    "datetime_range",
+    "too_deep",
+    "json_number",
+    "json_text",
+    "json_size",
+    "json_key",
+}
