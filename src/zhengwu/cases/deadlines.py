@@ -218,6 +218,24 @@ def apply(case, *, on: datetime.date | None = None, calendar=None) -> list[str]:
     return changed
 
 
+def task_deadline(case) -> dict[str, datetime.date | None]:
+    """What a live task carries of its case's deadline: the due date, and the first
+    day of the warning period while the clock runs (none while it is paused), so
+    that the inbox filters and counts every tab (临期 too) from the task rows."""
+    paused = case.deadline_state == DeadlineState.PAUSED
+    return {"due_on": case.due_on, "warn_on": None if paused else case.warn_on}
+
+
+def tasks_follow(case) -> None:
+    """The case's live tasks take its deadline (after any change of it)."""
+    from .constants import TaskStatus
+    from .models import CaseTask
+
+    CaseTask.objects.filter(
+        case=case, status__in=[TaskStatus.OPEN, TaskStatus.CLAIMED]
+    ).update(**task_deadline(case))
+
+
 def refresh_deadlines(on: datetime.date | None = None) -> dict[str, int]:
     """The scheduler's daily pass over open cases (and after a calendar change):
 
@@ -232,8 +250,7 @@ def refresh_deadlines(on: datetime.date | None = None) -> dict[str, int]:
 
     from zhengwu.core import audit
 
-    from .constants import TaskStatus
-    from .models import Case, CaseTask
+    from .models import Case
     from .services import case_accept_by_law
 
     on = on or today()
@@ -279,9 +296,7 @@ def refresh_deadlines(on: datetime.date | None = None) -> dict[str, int]:
             if not changed:
                 continue
             case.save(update_fields=[*changed, "updated_at"])
-            CaseTask.objects.filter(
-                case=case, status__in=[TaskStatus.OPEN, TaskStatus.CLAIMED]
-            ).update(due_on=case.due_on)
+            tasks_follow(case)
             if "due_on" in changed:
                 counts["recomputed"] += 1
                 audit.record(

@@ -401,6 +401,9 @@ class CaseTask(BaseModel):
         USER, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
     due_on = models.DateField(_("期限"), null=True, blank=True)
+    # The case's warning date while its clock runs (deadlines.task_deadline): the
+    # 临期 tab is warn_on <= today <= due_on, counted from the live-task index.
+    warn_on = models.DateField(_("临期日"), null=True, blank=True)
     claimed_at = models.DateTimeField(null=True, blank=True)
     completed_at = models.DateTimeField(null=True, blank=True)
     completed_by = models.ForeignKey(
@@ -420,8 +423,8 @@ class CaseTask(BaseModel):
             models.Index(fields=["assignee", "status"], name="task_assignee_idx"),
             # The inbox: a department's live tasks in deadline order, so the first
             # page stops after 21 rows instead of sorting every open task; the
-            # trailing columns make the counts (open, overdue, mine) index-only
-            # (bench/RESULTS.md, 1,000,000 cases).
+            # trailing columns make the counts (open, mine, 临期, overdue)
+            # index-only (bench/RESULTS.md, 1,000,000 cases).
             models.Index(
                 fields=[
                     "organisation",
@@ -430,6 +433,7 @@ class CaseTask(BaseModel):
                     "division",
                     "status",
                     "assignee",
+                    "warn_on",
                 ],
                 condition=models.Q(status__in=["open", "claimed"]),
                 name="task_live_inbox_idx",

@@ -681,7 +681,7 @@ def create_tasks(case: Case, ready: list[Any]) -> list[CaseTask]:
                 role=(task.role or "reviewer")[:30],
                 organisation_id=organisation_id,
                 division_id=_task_division_id(organisation_id, case),
-                due_on=case.due_on,
+                **deadlines.task_deadline(case),
             )
         )
     return made
@@ -1244,9 +1244,7 @@ def _recompute(case: Case) -> None:
     changed = deadlines.apply(case)
     if changed:
         case.save(update_fields=[*changed, "updated_at"])
-        CaseTask.objects.filter(
-            case=case, status__in=[TaskStatus.OPEN, TaskStatus.CLAIMED]
-        ).update(due_on=case.due_on)
+        deadlines.tasks_follow(case)
 
 
 @transaction.atomic

@@ -19,7 +19,7 @@ from zhengwu.core import audit
 from zhengwu.identity.facade import StaffRole, staff_scope, staff_user_ids_with_role
 
 from . import deadlines, errors
-from .constants import CaseStatus, DeadlineState, TaskStatus
+from .constants import CaseStatus, TaskStatus
 from .errors import CaseError, field_error
 from .models import Case, CaseTask
 
@@ -112,7 +112,7 @@ def _tab_conditions(user: AbstractBaseUser, today: datetime.date) -> dict[str, Q
     return {
         "open": Q(status=TaskStatus.OPEN),
         "mine": Q(assignee_id=user.pk),
-        "warning": Q(due_on__gte=today, case__deadline_state=DeadlineState.WARNING),
+        "warning": Q(warn_on__lte=today, due_on__gte=today),
         "overdue": Q(due_on__lt=today),
     }
 

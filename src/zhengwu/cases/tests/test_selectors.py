@@ -196,3 +196,57 @@ def test_staff_do_not_see_drafts(world: World):
     with pytest.raises(CaseError) as raised:
         services.case_accept(case_id=draft.pk, acting_user=world.reviewer_a)
     assert raised.value.status == 404
+
+
+def test_the_warning_tab_follows_the_case_clock(world: World):
+    from zhengwu.cases import deadlines
+    from zhengwu.cases.models import Case
+
+    # given an accepted case whose task carries its deadline
+    case = apply(world.citizen.user, world.listing_a)
+    case = services.case_accept(case_id=case.pk, acting_user=world.reviewer_a)
+    task = case.tasks.get()
+    assert (task.due_on, task.warn_on) == (case.due_on, case.warn_on)
+    # when its warning period has begun
+    today = deadlines.today()
+    Case.objects.filter(pk=case.pk).update(
+        warn_on=today, due_on=today + datetime.timedelta(days=3)
+    )
+    case.refresh_from_db()
+    deadlines.tasks_follow(case)
+    # then the task is in the 临期 tab and counted there
+    page = inbox(world.reviewer_a, filters=InboxFilters(warning=True))
+    assert [t.pk for t in page.tasks] == [task.pk]
+    assert page.counts["warning"] == 1
+    # and while a special procedure stops the clock it is not
+    services.pause_start(
+        case_id=case.pk, acting_user=world.reviewer_a, name="专家评审", reason="第45条"
+    )
+    task.refresh_from_db()
+    assert task.warn_on is None
+    assert inbox(world.reviewer_a, filters=InboxFilters(warning=True)).tasks == []
+    # and once it runs again the task takes the case's warning date back
+    services.pause_end(case_id=case.pk, acting_user=world.reviewer_a, result="通过")
+    case.refresh_from_db()
+    task.refresh_from_db()
+    assert task.warn_on == case.warn_on
+
+
+def test_the_inbox_filters_by_item_name_or_code_and_case_status(world: World):
+    # given tasks of two cases of department A
+    first = services.case_accept(
+        case_id=apply(world.citizen.user, world.listing_a).pk,
+        acting_user=world.reviewer_a,
+    )
+    item_name = first.item_name
+    # when filtering by a part of the item name, by the listing code, by case status
+    by_name = inbox(world.reviewer_a, filters=InboxFilters(item=item_name[:2]))
+    by_code = inbox(world.reviewer_a, filters=InboxFilters(item=first.listing_code))
+    other = inbox(world.reviewer_a, filters=InboxFilters(item="没有这个事项"))
+    declined = inbox(world.reviewer_a, filters=InboxFilters(case_status="withdrawn"))
+    # then the narrowing applies to rows and counts alike
+    assert [t.case_id for t in by_name.tasks] == [first.pk]
+    assert [t.case_id for t in by_code.tasks] == [first.pk]
+    assert other.tasks == [] and other.counts["open"] == 0
+    assert declined.tasks == [] and declined.counts["open"] == 0
+    assert by_code.counts["open"] == 1
