@@ -459,6 +459,45 @@ def _case_out(request: HttpRequest, case: Case) -> dict[str, Any]:
     return _detail(_with_details(case.pk, request))
 
 
+_DETAIL_LISTS = (
+    "materials",
+    "supplements",
+    "pauses",
+    "extensions",
+    "payments",
+    "shipments",
+    "ratings",
+)
+
+
+def _applied_out(request: HttpRequest, case: Case) -> dict[str, Any]:
+    """The 201 body of a case this request has just drafted and submitted, from the
+    case in hand: the API applies with the form only, so such a case has no
+    materials, supplements, pauses, extensions, payments, shipments or ratings, and
+    its organisation and division are the listing's it was saved with. A case 秒批
+    decided in the same request (or without the listing at hand) is read again."""
+    saved = getattr(case, "_draft_context", None)
+    if saved is None or case.status != CaseStatus.SUBMITTED:
+        return _case_out(request, case)
+    listing = saved[0]
+    case._prefetched_objects_cache = {  # type: ignore[attr-defined]
+        getattr(case, name).field.remote_field.cache_name: getattr(
+            case, name
+        ).model.objects.none()
+        for name in _DETAIL_LISTS
+    }
+    for name, fields in (
+        (
+            "organisation",
+            {"pk": case.organisation_id, "name": listing.organisation_name},
+        ),
+        ("division", {"pk": case.division_id, "code": listing.division_code}),
+    ):
+        field = Case._meta.get_field(name)
+        field.set_cached_value(case, field.related_model(**fields))
+    return _detail(case)
+
+
 def _task(task: CaseTask, user_id: int | None) -> dict[str, Any]:
     case = task.case
     return {
@@ -580,7 +619,9 @@ def apply(request: HttpRequest, payload: CaseApplyIn) -> Status:
             _("该幂等键已用于另一事项的申请。"),
             status=409,
         )
-    return Status(200 if replayed else 201, _case_out(request, case))
+    if replayed:
+        return Status(200, _case_out(request, case))
+    return Status(201, _applied_out(request, case))
 
 
 @router.post(

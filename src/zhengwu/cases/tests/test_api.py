@@ -164,6 +164,8 @@ def test_post_cases_first_time_is_201_with_a_case_number(client, world):
     assert first.json()["number"].startswith(code)
     assert again.status_code == 200
     assert again.json()["id"] == first.json()["id"]
+    # and the 201 (built from the case in hand) says what reading it again says
+    assert first.json() == again.json()
     assert Case.objects.filter(applicant=world.citizen.user).count() == 1
 
 
@@ -490,3 +492,20 @@ def test_openapi_names_the_auth_and_errors_of_every_operation(client):
         if operation.get("requestBody") or operation.get("parameters"):
             assert "422" in statuses, (path, method)
         assert {"401", "403", "404"} <= statuses, (path, method)
+
+
+def test_a_form_number_out_of_range_says_why_in_chinese(client, world):
+    # given a form value beyond what JSON numbers carry exactly
+    payload = {"listing_code": world.listing_a, "form_data": {"a": 2**70}}
+    # when
+    response = client.post(
+        f"{API}/",
+        payload,
+        content_type="application/json",
+        headers=bearer(world.citizen.user),
+    )
+    # then the field's reason is the validator's own message, not a generic one
+    assert response.status_code == 422
+    reasons = [r for key, rs in response.json()["fields"].items() for r in rs]
+    assert "数值超出允许范围。" in reasons
+    assert not Case.objects.exists()
