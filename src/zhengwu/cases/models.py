@@ -260,6 +260,9 @@ class CaseSerial(models.Model):
             )
         ]
 
+    def __str__(self) -> str:
+        return f"{self.listing_code} {self.day.isoformat()} {self.last:04d}"
+
 
 def stored_file_path(instance: "StoredFile", filename: str) -> str:
     return f"cases/{instance.pk.hex[:2]}/{instance.pk.hex}"
