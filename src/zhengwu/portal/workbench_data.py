@@ -20,7 +20,7 @@ from zhengwu.cases.constants import (
 )
 from zhengwu.cases.models import Case, CaseTask
 from zhengwu.cases.staff_rights import ACCEPTING_ROLES, roles_held
-from zhengwu.cases.workbench import InboxFilters, InboxPage, inbox
+from zhengwu.cases.workbench import TASK_STAFF_ROLE, InboxFilters, InboxPage, inbox
 from zhengwu.catalog.facade import ListingInfo, listing_for_application
 from zhengwu.core.crypto import mask_id_number, mask_mobile
 from zhengwu.core.errors import DomainError
@@ -111,12 +111,11 @@ def may_decide_extension(
 
 
 def task_actions(user: Any, scope: StaffScope, task: CaseTask) -> set[str]:
+    """The task actions to offer: to the staff who work tasks
+    (``cases.workbench.TASK_STAFF_ROLE``) of the task's organisation."""
     if task.status not in (TaskStatus.OPEN, TaskStatus.CLAIMED):
         return set()
-    if not (
-        task.organisation_id in scope.reviewer_organisation_ids
-        or task.organisation_id in scope.counter_organisation_ids
-    ):
+    if task.organisation_id not in scope.organisation_ids(TASK_STAFF_ROLE):
         return set()
     if task.status == TaskStatus.OPEN and task.assignee_id is None:
         return {"claim"}
@@ -129,7 +128,9 @@ def colleagues(user: Any, task: CaseTask) -> list[tuple[int, str]]:
     """Who a task can be handed to: active reviewers of its organisation but me."""
     from django.contrib.auth import get_user_model
 
-    ids = set(staff_user_ids_with_role(task.organisation_id, "reviewer")) - {user.pk}
+    ids = set(staff_user_ids_with_role(task.organisation_id, TASK_STAFF_ROLE)) - {
+        user.pk
+    }
     users = get_user_model().objects.filter(pk__in=ids).order_by("username")
     return [(u.pk, user_name(u)) for u in users]
 

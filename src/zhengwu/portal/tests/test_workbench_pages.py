@@ -596,6 +596,18 @@ def test_counter_clerk_sees_cases_to_accept_but_no_task_tabs(client, wb, case_a)
     assert "待办任务" not in body
 
 
+def test_task_actions_are_offered_to_reviewers_only(client, wb, accepted_a):
+    # given an accepted case with an open review task of department A
+    claim_url = f"/workbench/tasks/{accepted_a.tasks.get().pk}/claim/"
+    page = f"/workbench/cases/{accepted_a.pk}/"
+    # when the department's counter clerk opens the case, then no claim is offered
+    client.force_login(wb.clerk_a)
+    assert claim_url not in _body(client.get(page))
+    # when its reviewer does, then it is
+    client.force_login(wb.reviewer_a)
+    assert claim_url in _body(client.get(page))
+
+
 def test_refund_of_a_paid_case_asks_the_provider(client, wb, accepted_a):
     from zhengwu.cases.models import PaymentOrder
 
