@@ -631,4 +631,5 @@ def material_download(
         content_type=stored.content_type,
     )
     response["X-Content-Type-Options"] = "nosniff"
+    response["Cache-Control"] = "private, no-store"
     return response
