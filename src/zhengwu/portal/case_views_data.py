@@ -49,6 +49,7 @@ from zhengwu.core.errors import DomainError
 from zhengwu.identity.facade import acting_for_request, person_label_for_user
 
 from .case_views_form import FIELD_PREFIX
+from .views import stored_file_response
 
 __all__ = [
     "CaseError",
@@ -564,15 +565,7 @@ def file_response(
         )
     except DomainError:
         return None
-    response = FileResponse(
-        stored.file.open("rb"),
-        as_attachment=True,
-        filename=stored.original_name,
-        content_type=stored.content_type,
-    )
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Cache-Control"] = "private, no-store"
-    return response
+    return stored_file_response(stored)
 
 
 def days_left(due_on: datetime.date | None) -> int | None:

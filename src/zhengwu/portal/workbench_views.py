@@ -18,7 +18,7 @@ from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -35,7 +35,7 @@ from zhengwu.identity.facade import StaffScope, staff_scope
 
 from . import workbench_data as data
 from .forms import apply_error
-from .views import is_htmx
+from .views import is_htmx, stored_file_response
 from .workbench_forms import (
     AcceptForm,
     CompleteForm,
@@ -624,12 +624,4 @@ def material_download(
     stored = data.file_for_staff(request.user, material.file_id)
     if stored is None:
         raise Http404(_("没有这份材料。"))
-    response = FileResponse(
-        stored.file.open("rb"),
-        as_attachment=True,
-        filename=stored.original_name,
-        content_type=stored.content_type,
-    )
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Cache-Control"] = "private, no-store"
-    return response
+    return stored_file_response(stored)
