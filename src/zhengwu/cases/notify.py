@@ -158,14 +158,21 @@ def case_notify(
     event: str,
     occurrence: int | None = None,
     extra: str = "",
+    first: bool = False,
 ) -> list[Notification]:
     """Tell the applicant about ``event`` on ``case``: a site message always, an SMS
     when the case has a contact mobile, an email when the account has an address.
 
     Runs in the caller's transaction (callers hold the case row lock, so the
     occurrence count cannot race). ``occurrence`` pins the reference explicitly;
-    ``extra`` is appended to the body."""
-    n = occurrence if occurrence is not None else _occurrence(case, event)
+    ``extra`` is appended to the body. ``first``: the caller knows the event cannot
+    have happened to the case before (a draft submitted, in the transaction that
+    holds its row lock): occurrence 1, no count and no look-up of earlier rows —
+    a rolled-back and retried transaction writes the same references again."""
+    if first:
+        n = 1
+    else:
+        n = occurrence if occurrence is not None else _occurrence(case, event)
     text = _texts(case, event)
     return user_notify(
         recipient=case.applicant,
@@ -175,6 +182,7 @@ def case_notify(
         title=text.title,
         body=f"{text.body}{extra}",
         mobile=case.contact_mobile or "",
+        new_reference=first,
     )
 
 
@@ -187,13 +195,16 @@ def user_notify(
     body: str,
     mobile: str = "",
     case: Case | None = None,
+    new_reference: bool = False,
 ) -> list[Notification]:
     """Write the site message (delivered as written) and the SMS and email rows
-    (delivered by a task after commit). A reference already used writes nothing
-    and returns the existing rows."""
-    existing = list(Notification.objects.filter(reference__startswith=reference))
-    if any(row.reference == reference for row in existing):
-        return existing
+    (delivered by a task after commit), in one INSERT. A reference already used
+    writes nothing and returns the existing rows (not looked up when the caller
+    knows the reference is new: ``new_reference``)."""
+    if not new_reference:
+        existing = list(Notification.objects.filter(reference__startswith=reference))
+        if any(row.reference == reference for row in existing):
+            return existing
     rows = [
         Notification(
             recipient=recipient,
@@ -232,8 +243,7 @@ def user_notify(
                 body=body,
             )
         )
-    for row in rows:
-        row.save(force_insert=True)
+    Notification.objects.bulk_create(rows)
     ids = [row.pk for row in rows if row.status == DeliveryStatus.PENDING]
     if ids:
 

@@ -72,12 +72,13 @@ SYSTEM_RULES = "system:rules"
 # --- side channels (helper B2's modules, called from here only) ---------------------
 
 
-def _announce(case: Case, event: str) -> None:
-    """Tell the applicant and subscribed department systems (same transaction)."""
+def _announce(case: Case, event: str, *, first: bool = False) -> None:
+    """Tell the applicant and subscribed department systems (same transaction);
+    ``first``: the event cannot have happened to the case before (notify.case_notify)."""
     from .notify import case_notify
     from .webhooks import webhook_case_event
 
-    case_notify(case=case, event=event)
+    case_notify(case=case, event=event, first=first)
     webhook_case_event(case=case, event=event)
 
 
@@ -272,6 +273,28 @@ def case_draft_save(
 ) -> Case:
     """Create or update a draft. A draft keeps whatever was typed (checked for size
     and control characters only); the form is validated at submission."""
+    return _draft_save(
+        user=user,
+        acting=acting,
+        listing_code=listing_code,
+        form_data=form_data,
+        handling_item_code=handling_item_code,
+        case_id=case_id,
+        principal_label=principal_label,
+    )
+
+
+def _draft_save(
+    *,
+    user: AbstractBaseUser,
+    acting: ActingFor | None,
+    listing_code: str,
+    form_data: dict[str, Any],
+    handling_item_code: str = "",
+    case_id: int | None = None,
+    principal_label: str = "",
+) -> Case:
+    """case_draft_save in the caller's transaction (case_apply: no savepoint)."""
     check_draft(form_data)
     handling_item_code = _text(
         handling_item_code, "handling_item_code", required=False, max_length=8
@@ -396,7 +419,8 @@ def _do_submit(case: Case, *, user: AbstractBaseUser, key: str) -> Case:
         target=case,
         data={"number": case.number, "channel": case.channel},
     )
-    _announce(case, "submitted")
+    # A draft is submitted once (draft -> submitted only), under its row lock.
+    _announce(case, "submitted", first=True)
     _instant_decision(case, config)
     return case
 
@@ -451,7 +475,7 @@ def case_apply(
         return _replayed(existing)
     try:
         with transaction.atomic():
-            case = case_draft_save(
+            case = _draft_save(
                 user=user,
                 acting=acting,
                 listing_code=listing_code,
