@@ -18,7 +18,7 @@ from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from zhengwu.core.models import Division
 
 from .constants import ADMIN_ROLES, StaffRole
-from .models import StaffMembership
+from .models import Person, StaffMembership
 from .services import membership_grant, membership_revoke
 from .tokens import bearer_auth, request_user_with_bearer
 
@@ -386,7 +386,21 @@ def person_label_for_user(user: AbstractBaseUser | AnonymousUser | None) -> str:
     person = person_for_user(user)
     label = person_label(person) if person is not None else ""
     user._zhengwu_person_label = label  # type: ignore[union-attr]
+    # The record itself, for applicant_profile in the same request (one look-up).
+    user._zhengwu_person = person  # type: ignore[union-attr]
     return label
+
+
+def _own_person(user: AbstractBaseUser | AnonymousUser | None) -> Person | None:
+    """The user's own person record, looked up once per user object (with its
+    label, by person_label_for_user)."""
+    if user is None or not user.is_authenticated:
+        return None
+    if not hasattr(user, "_zhengwu_person"):
+        from .persons import person_for_user
+
+        user._zhengwu_person = person_for_user(user)  # type: ignore[union-attr]
+    return user._zhengwu_person  # type: ignore[union-attr]
 
 
 def applicant_profile(
@@ -397,12 +411,15 @@ def applicant_profile(
     from zhengwu.core.crypto import mask_id_number, mask_mobile
 
     from .models import LegalEntity, Person
-    from .persons import person_for_user
 
     kind, _sep, value = (principal_label or "").partition(":")
-    own = person_for_user(user) if user is not None and user.is_authenticated else None
+    own = _own_person(user)
     if kind == "person" and value.isdigit():
-        person = Person.objects.filter(pk=int(value)).first()
+        person = (
+            own
+            if own is not None and own.pk == int(value)
+            else Person.objects.filter(pk=int(value)).first()
+        )
         if person is None:
             return None
         is_self = own is not None and own.pk == person.pk
