@@ -207,6 +207,9 @@ def seed_cases(total: int, departments: list, claimers: dict, applicants: range)
             "THEN w.ids[1 + floor(c.r * 10)::int % 3] END",
             "claimed_at": f"CASE WHEN {live} AND c.r < 0.3 THEN now() END",
             "due_on": "c.due_on",
+            # as deadlines.task_deadline: the case's warning date while its clock runs
+            "warn_on": f"CASE WHEN {live} AND c.deadline_state <> 'paused' "
+            "THEN c.warn_on END",
             "completed_at": f"CASE WHEN NOT {live} "
             "THEN c.submitted_at + make_interval(days => n.idx + 1) END",
             "outcome": f"""CASE WHEN NOT {live} """
