@@ -39,10 +39,19 @@ def applicant_q(user: AbstractBaseUser, acting: ActingFor | None = None) -> Q:
     user's own person or an entity they represent, or (acting) for the principal."""
     condition = Q(applicant=user)
     labels = list(user_principal_labels(user))
-    if acting is not None and acting.principal_label:
-        labels.append(acting.principal_label)
     if labels:
         condition |= Q(principal_label__in=labels)
+    if acting is not None and acting.principal_label:
+        # An agent sees the principal's cases of the authorised items only (the
+        # item code is the listing code's last 12 characters).
+        principal = Q(principal_label=acting.principal_label)
+        if not acting.all_items:
+            items = Q(pk__in=[])
+            for code in acting.item_codes:
+                if code:
+                    items |= Q(listing_code__endswith=str(code))
+            principal &= items
+        condition |= principal
     return condition
 
 

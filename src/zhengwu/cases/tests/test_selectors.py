@@ -250,3 +250,31 @@ def test_the_inbox_filters_by_item_name_or_code_and_case_status(world: World):
     assert other.tasks == [] and other.counts["open"] == 0
     assert declined.tasks == [] and declined.counts["open"] == 0
     assert by_code.counts["open"] == 1
+
+
+def test_an_agent_sees_the_principals_cases_of_the_authorised_items_only(
+    world: World,
+):
+    # given two cases of 张三 for two items, and 李四 authorised for the first only
+    case_a = apply(world.citizen.user, world.listing_a)
+    case_b = apply(world.citizen.user, world.listing_b)
+    acting = ActingFor(
+        principal_label=f"person:{world.citizen.pk}",
+        principal_name="张*",
+        basis="authorisation",
+        basis_id=1,
+        all_items=False,
+        item_codes=(world.listing_a[19:],),
+    )
+
+    # when 李四 lists and opens cases acting for 张三
+    seen = list(cases_for_user(world.other_citizen.user, acting=acting))
+
+    # then only the authorised item's case is there; the other is a 404
+    assert seen == [case_a]
+    with pytest.raises(CaseError) as raised:
+        case_for_user(world.other_citizen.user, case_b.pk, acting=acting)
+    assert raised.value.status == 404
+    # and with no items authorised, none
+    empty = ActingFor(**{**acting.__dict__, "item_codes": ()})
+    assert not cases_for_user(world.other_citizen.user, acting=empty).exists()
