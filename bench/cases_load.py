@@ -246,6 +246,7 @@ def server_env(db: str, key_file: Path) -> dict[str, str]:
             "ZHENGWU_OIDC_PRIVATE_KEY_FILE": str(key_file),
             "ZHENGWU_OIDC_ISSUER": "https://bench.zhengwu.example/o",
             "ZHENGWU_SSL_REDIRECT": "false",
+            "ZHENGWU_ALLOW_LOCAL_PROVIDERS": "true",
             "PYTHONPATH": str(ROOT / "src"),
         }
     )

@@ -959,7 +959,11 @@ def result_document(request: HttpRequest, case_id: CaseId) -> HttpResponse:
     case = _case(request, case_id)
     if case.result_document_id is None:
         raise NotFoundError("cases.no_result", _("该办件尚无结果文书。"))
-    return _file_response(StoredFile.objects.get(pk=case.result_document_id))
+    # the same access check and audited download as any other case file
+    stored = files.file_for_user(
+        request.auth, case.result_document_id, acting=acting_for_request(request)
+    )
+    return _file_response(stored)
 
 
 @router.post(

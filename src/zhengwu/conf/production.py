@@ -27,3 +27,14 @@ if not OAUTH2_PROVIDER["OIDC_ISS_ENDPOINT"].startswith("https://"):  # noqa: F40
     raise ImproperlyConfigured(  # noqa: F405
         "ZHENGWU_OIDC_ISSUER must be the provider's https URL (e.g. https://host/o)"
     )
+
+# The local payment and express providers confirm a payment nobody made and a parcel
+# nobody carried: a deployment names real providers (ZHENGWU_PAYMENT_BACKEND,
+# ZHENGWU_EXPRESS_BACKEND), unless it is a demonstration or benchmark that says so.
+if not env("ALLOW_LOCAL_PROVIDERS", default=False, cast=as_bool):  # noqa: F405
+    for _name in ("ZHENGWU_PAYMENT_BACKEND", "ZHENGWU_EXPRESS_BACKEND"):
+        if globals()[_name].startswith("zhengwu.cases.providers."):
+            raise ImproperlyConfigured(  # noqa: F405
+                f"{_name} names the platform's local provider; set a real provider "
+                "(or ZHENGWU_ALLOW_LOCAL_PROVIDERS=true for a demonstration)"
+            )

@@ -18,6 +18,7 @@ from zhengwu.cases.models import (
 )
 from zhengwu.cases.tests.factories import apply
 from zhengwu.cases.tests.test_api import bearer
+from zhengwu.core.models import AuditEvent
 
 API = "/api/v1/cases"
 TEMPLATES = Path(__file__).resolve().parents[2] / "workflows" / "templates_bpmn"
@@ -64,6 +65,12 @@ def test_a_case_from_application_to_a_rated_result(client, world):
     result = client.get(f"{API}/{case.pk}/result", headers=citizen)
     assert result.status_code == 200
     assert b"".join(result.streaming_content).startswith(b"%PDF")
+    assert AuditEvent.objects.filter(
+        event="cases.file_downloaded",
+        target_type="cases.case",
+        target_id=str(case.pk),
+        data__file=str(Case.objects.get(pk=case.pk).result_document_id),
+    ).exists()
     # and rates it
     rating = _post(
         client, f"{API}/{case.pk}/rating", {"level": 5, "comment": "很好"}, citizen

@@ -252,6 +252,7 @@ def test_argon2_is_the_first_hasher_outside_the_tests(module, tmp_path):
         "ZHENGWU_SECRET_KEY": "x" * 50,
         "ZHENGWU_FIELD_ENCRYPTION_KEY": "0" * 32,
         "ZHENGWU_BLIND_INDEX_KEY": "1" * 32,
+        "ZHENGWU_ALLOW_LOCAL_PROVIDERS": "true",
     }
     code = (
         f"import zhengwu.conf.{module} as s; print(s.PASSWORD_HASHERS[0]); "
