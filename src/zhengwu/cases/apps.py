@@ -19,7 +19,7 @@ EVENT_LABELS: dict[str, object] = {
     "cases.task_claimed": _("认领任务"),
     "cases.task_handed_over": _("转交任务"),
     "cases.task_returned": _("退回任务"),
-    "cases.task_completed": _("完成审查环节"),
+    "cases.task_completed": _("完成办理环节"),
     "cases.pause_started": _("开始特别程序（暂停计时）"),
     "cases.pause_ended": _("结束特别程序（恢复计时）"),
     "cases.extension_requested": _("申请延长办理期限"),

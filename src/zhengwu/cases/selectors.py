@@ -239,11 +239,15 @@ def case_timeline(case: Case) -> list[TimelineEntry]:
         actor = event.actor_label
         if event.actor_id is None:
             actor = str(SYSTEM_ACTORS.get(actor, actor))
+        label = str(event_label(event.event))
+        step_name = (event.data or {}).get("step_name")
+        if step_name:  # a process step: say which one (审查, 决定, 制证, 送达 …)
+            label = f"{label}：{step_name}"
         result.append(
             TimelineEntry(
                 occurred_at=event.occurred_at,
                 event=event.event,
-                label=event_label(event.event),
+                label=label,
                 actor=actor,
                 on_behalf_of=event.on_behalf_of,
                 data=event.data or {},

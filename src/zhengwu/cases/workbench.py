@@ -341,6 +341,7 @@ def task_complete(
         data={
             "task": task.pk,
             "node": task.node,
+            "step_name": task.name,
             "outcome": outcome,
             "opinion": opinion,
         },

@@ -336,6 +336,12 @@ def test_workbench_drives_the_case_to_a_decision(world: World):
     assert Notification.objects.filter(case=case, event="decided").exists()
     # and the issuing task follows
     assert [t.node for t in open_tasks(case)] == ["issue"]
+    # and the timeline names each step that was completed
+    from zhengwu.cases.selectors import case_timeline
+
+    labels = [entry.label for entry in case_timeline(case)]
+    assert f"完成办理环节：{review.name}" in labels
+    assert f"完成办理环节：{decision_task.name}" in labels
 
 
 def test_deny_needs_an_opinion(world: World):
