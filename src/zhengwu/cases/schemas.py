@@ -193,24 +193,24 @@ class BundleApplyIn(Schema):
     submission_key: str | None = Field(None, pattern=SUBMISSION_KEY_PATTERN)
 
 
+CaseStatusName = Literal[
+    "draft",
+    "submitted",
+    "supplement",
+    "accepted",
+    "not_accepted",
+    "approved",
+    "denied",
+    "withdrawn",
+]
+
+
 class CasePageIn(_QueryIn):
     after: int | None = Field(
         None, ge=0, le=MAX_KEY, description="next_cursor of the previous page"
     )
     limit: int = Field(PAGE_SIZE_DEFAULT, ge=1, le=PAGE_SIZE_MAX)
-    status: (
-        Literal[
-            "draft",
-            "submitted",
-            "supplement",
-            "accepted",
-            "not_accepted",
-            "approved",
-            "denied",
-            "withdrawn",
-        ]
-        | None
-    ) = None
+    status: CaseStatusName | None = None
 
 
 class MessagePageIn(_QueryIn):
@@ -227,7 +227,16 @@ class TaskFiltersIn(_QueryIn):
     )
     mine: bool = Field(False, description="only tasks the caller has claimed")
     overdue: bool = Field(False, description="only tasks past their due date")
+    warning: bool = Field(
+        False, description="临期: not yet due, the case in its warning period"
+    )
     listing_code: str | None = Field(None, pattern=LISTING_CODE_PATTERN)
+    item: CleanText | None = Field(
+        None, max_length=100, description="item name (contains) or listing code"
+    )
+    case_status: CaseStatusName | None = Field(
+        None, description="only tasks of cases in this status"
+    )
     cursor: str | None = Field(
         None,
         pattern=r"^(none|[0-9]{4}-[0-9]{2}-[0-9]{2}):[0-9]{1,19}$",

@@ -10,6 +10,7 @@ from django.utils import timezone
 
 import pytest
 
+from zhengwu.cases import services
 from zhengwu.cases.constants import CaseStatus
 from zhengwu.cases.models import Case, CaseMaterial
 from zhengwu.cases.tests.factories import (
@@ -509,3 +510,33 @@ def test_a_form_number_out_of_range_says_why_in_chinese(client, world):
     reasons = [r for key, rs in response.json()["fields"].items() for r in rs]
     assert "数值超出允许范围。" in reasons
     assert not Case.objects.exists()
+
+
+def test_the_inbox_api_filters_by_case_status_item_and_warning(client, world):
+    # given an accepted case of department A with an open review task
+    case = apply(world.citizen.user, world.listing_a)
+    services.case_accept(case_id=case.pk, acting_user=world.reviewer_a)
+    headers = bearer(world.reviewer_a)
+
+    def case_ids(query: str) -> set[int]:
+        response = client.get(f"{API}/tasks?{query}", headers=headers)
+        assert response.status_code == 200, response.content
+        return {t["case_id"] for t in response.json()["items"]}
+
+    # then the filters the workbench page offers work through the API too
+    assert case_ids("case_status=accepted") == {case.pk}
+    assert case_ids("case_status=submitted") == set()
+    assert case_ids(f"item={world.listing_a}") == {case.pk}
+    assert case_ids("item=没有这个事项") == set()
+    assert case_ids("warning=true") == set()  # far from its due date
+    assert (
+        client.get(f"{API}/tasks?case_status=bogus", headers=headers).status_code == 422
+    )
+
+
+def test_case_status_names_in_the_api_are_the_case_statuses():
+    from typing import get_args
+
+    from zhengwu.cases.schemas import CaseStatusName
+
+    assert set(get_args(CaseStatusName)) == set(CaseStatus.values)
