@@ -109,6 +109,14 @@ class DeliveryStatus(models.TextChoices):
     FAILED = "failed", _("发送失败")
 
 
+class IntakeStatus(models.TextChoices):
+    """收件: an application taken in over the API's asynchronous path."""
+
+    PENDING = "pending", _("待处理")
+    DONE = "done", _("已生成办件")
+    REJECTED = "rejected", _("未通过校验")
+
+
 class PaymentStatus(models.TextChoices):
     UNPAID = "unpaid", _("待缴费")
     PAID = "paid", _("已缴费")

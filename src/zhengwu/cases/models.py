@@ -22,6 +22,7 @@ from .constants import (
     DeadlineState,
     DeliveryStatus,
     ExtensionStatus,
+    IntakeStatus,
     NotificationChannel,
     PauseKind,
     PaymentStatus,
@@ -440,6 +441,53 @@ class CaseTask(BaseModel):
                 ],
                 condition=models.Q(status__in=["open", "claimed"]),
                 name="task_live_inbox_idx",
+            ),
+        ]
+
+
+class CaseIntake(BaseModel):
+    """收件: an application the API took in on its asynchronous path
+    (``Prefer: respond-async``): committed at once with the sender's address and
+    request id, turned into a case (draft, checks, number, audit, notices) by the
+    ``process_intake`` task through the same service as a synchronous application.
+    Unique per applicant and idempotency key, like a case; the form is encrypted
+    (it holds personal data)."""
+
+    applicant = models.ForeignKey(USER, on_delete=models.CASCADE, related_name="+")
+    submission_key = models.CharField(_("提交幂等键"), max_length=64)
+    listing_code = models.CharField(_("实施编码"), max_length=31)
+    # JSON: handling_item_code, form_data and the acting context (encrypted).
+    payload = EncryptedCharField(_("申请内容"))
+    source_ip = models.GenericIPAddressField(_("来源地址"), null=True, blank=True)
+    request_id = models.CharField(_("请求编号"), max_length=64, blank=True)
+    status = models.CharField(
+        _("状态"),
+        max_length=10,
+        choices=IntakeStatus.choices,
+        default=IntakeStatus.PENDING,
+    )
+    case = models.ForeignKey(
+        Case, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    error = models.JSONField(_("未通过原因"), default=dict, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    processed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["pk"]
+        verbose_name = _("收件")
+        verbose_name_plural = _("收件")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["applicant", "submission_key"],
+                name="intake_unique_submission_key",
+            ),
+        ]
+        indexes = [
+            models.Index(
+                fields=["created_at"],
+                name="intake_pending_idx",
+                condition=models.Q(status="pending"),
             ),
         ]
 
