@@ -49,10 +49,12 @@ from . import (
     webhooks,
     workbench,
 )
-from .constants import CaseStatus
+from . import intake as intake_service
+from .constants import CaseStatus, IntakeStatus
 from .models import (
     Case,
     CaseBundle,
+    CaseIntake,
     CaseMaterial,
     CaseTask,
     Extension,
@@ -86,6 +88,7 @@ from .schemas import (
     HandlingConfigIn,
     HandlingConfigOut,
     HandOverIn,
+    IntakeOut,
     MaterialOut,
     MaterialReuseIn,
     MessagePageIn,
@@ -138,6 +141,7 @@ CaseId = Annotated[int, Path(ge=1, le=MAX_KEY)]
 ObjectId = Annotated[int, Path(ge=1, le=MAX_KEY)]
 ListingCode = Annotated[str, Path(pattern=r"^[0-9A-Z]{31}$")]
 BundleCode = Annotated[str, Path(pattern=r"^[-a-zA-Z0-9_]{1,50}$")]
+IntakeKey = Annotated[str, Path(pattern=SUBMISSION_KEY_PATTERN)]
 
 IDEMPOTENCY_HEADER = "Idempotency-Key"
 _SUBMISSION_KEY = re.compile(SUBMISSION_KEY_PATTERN)
@@ -592,17 +596,81 @@ def _file_response(stored: StoredFile) -> HttpResponse:
 # --- applicants ------------------------------------------------------------------------
 
 
+PREFER_ASYNC = re.compile(r"(^|[,;\s])respond-async([,;\s]|$)", re.IGNORECASE)
+
+
+def _prefers_async(request: HttpRequest) -> bool:
+    return bool(PREFER_ASYNC.search(request.headers.get("Prefer", "")))
+
+
+def _intake_out(intake: CaseIntake) -> dict[str, Any]:
+    return {
+        "submission_key": intake.submission_key,
+        "listing_code": intake.listing_code,
+        "status": intake.status,
+        "received_at": intake.created_at,
+        "processed_at": intake.processed_at,
+        "case_id": intake.case_id,
+        "case_number": intake.case.number if intake.case is not None else None,
+        "error": intake.error or None,
+        "status_url": reverse(
+            "api-v1:cases_intake_status",
+            kwargs={"submission_key": intake.submission_key},
+        ),
+    }
+
+
+def _intake_answer(
+    request: HttpRequest, intake: CaseIntake, response: HttpResponse
+) -> Status:
+    """202 while the intake is pending; the case (200) once made; the refusal it
+    met (with its code and status) once rejected — the same answers a synchronous
+    request with the key would get."""
+    response["Preference-Applied"] = "respond-async"
+    if intake.status == IntakeStatus.DONE and intake.case_id is not None:
+        return Status(200, _case_out(request, intake.case))
+    if intake.status == IntakeStatus.REJECTED:
+        error = intake.error or {}
+        raise DomainError(
+            str(error.get("code") or "cases.invalid_input"),
+            str(error.get("message") or ""),
+            fields=error.get("fields") or {},
+            status=int(error.get("status") or 422),
+        )
+    body = _intake_out(intake)
+    response["Location"] = body["status_url"]
+    response["Retry-After"] = "1"
+    return Status(202, body)
+
+
 @router.post(
     "/",
-    response={200: CaseOut, 201: CaseOut, **ERRORS},
+    response={200: CaseOut, 201: CaseOut, 202: IntakeOut, **ERRORS},
     auth=case_auth,
     summary="Apply (draft and submit in one); idempotent by `Idempotency-Key`",
     description="The first request creates and submits the case (201); a retry "
     "with the same key (header or body `submission_key`) returns the same case "
-    "(200) and creates nothing. Without a key every request is a new case.",
+    "(200) and creates nothing. Without a key every request is a new case.\n\n"
+    "With `Prefer: respond-async` the application is taken in (收件) and answered "
+    "at once with 202 and a status URL (`Location`); the case is made by a task "
+    "through the same checks (its number then appears at the status URL, and a "
+    "retry with the key answers 200 with the case). The form and the listing are "
+    "checked at the door as well, so plain mistakes still get their 4xx at once.",
 )
-def apply(request: HttpRequest, payload: CaseApplyIn) -> Status:
+def apply(request: HttpRequest, payload: CaseApplyIn, response: HttpResponse) -> Status:
     key = _submission_key(request, payload.submission_key)
+    if _prefers_async(request):
+        intake, created = intake_service.case_intake(
+            user=request.auth,
+            acting=acting_for_request(request),
+            listing_code=payload.listing_code,
+            handling_item_code=payload.handling_item_code,
+            form_data=payload.form_data,
+            submission_key=key or uuid.uuid4().hex,
+        )
+        if not created and intake.listing_code != payload.listing_code:
+            raise _key_reused()
+        return _intake_answer(request, intake, response)
     case = services.case_apply(
         user=request.auth,
         acting=acting_for_request(request),
@@ -613,15 +681,36 @@ def apply(request: HttpRequest, payload: CaseApplyIn) -> Status:
     )
     replayed = bool(getattr(case, "replayed", False))
     if replayed and case.listing_code != payload.listing_code:
-        raise _field_error(
-            "cases.submission_key_reused",
-            "submission_key",
-            _("该幂等键已用于另一事项的申请。"),
-            status=409,
-        )
+        raise _key_reused()
     if replayed:
         return Status(200, _case_out(request, case))
     return Status(201, _applied_out(request, case))
+
+
+def _key_reused() -> DomainError:
+    return _field_error(
+        "cases.submission_key_reused",
+        "submission_key",
+        _("该幂等键已用于另一事项的申请。"),
+        status=409,
+    )
+
+
+@router.get(
+    "/intakes/{submission_key}",
+    response={200: IntakeOut, **ERRORS},
+    auth=case_auth,
+    url_name="cases_intake_status",
+    summary="An application taken in asynchronously (收件): pending, done or rejected",
+    description="The applicant's own intake by its idempotency key: once `done` "
+    "it names the case and its number; once `rejected` it holds the code, message "
+    "and field reasons of the refusal. Another applicant's key is 404.",
+)
+def intake_status(request: HttpRequest, submission_key: IntakeKey) -> dict[str, Any]:
+    intake = intake_service.intake_for_key(request.auth, submission_key)
+    if intake is None:
+        raise _not_found(_("没有该幂等键的收件。"))
+    return _intake_out(intake)
 
 
 @router.post(

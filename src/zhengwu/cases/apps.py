@@ -6,6 +6,8 @@ from django.utils.translation import gettext_lazy as _
 EVENT_LABELS: dict[str, object] = {
     "cases.draft_saved": _("保存草稿"),
     "cases.submitted": _("提交申请"),
+    "cases.intake_received": _("收件（异步提交）"),
+    "cases.intake_rejected": _("收件未能生成办件"),
     "cases.accepted": _("受理"),
     "cases.supplement_requested": _("一次性告知补正"),
     "cases.supplemented": _("提交补正材料"),

@@ -485,7 +485,7 @@ class CaseIntake(BaseModel):
         ]
         indexes = [
             models.Index(
-                fields=["created_at"],
+                fields=["updated_at"],
                 name="intake_pending_idx",
                 condition=models.Q(status="pending"),
             ),

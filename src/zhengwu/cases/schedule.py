@@ -6,6 +6,8 @@ from zhengwu.core.schedule import Every
 SCHEDULE = [
     # Notifications whose worker was killed mid-task are delivered again.
     Every("zhengwu.cases.tasks.redeliver_stale_notifications", 60),
+    # Applications taken in whose task was lost are turned into cases.
+    Every("zhengwu.cases.tasks.requeue_stale_intakes", 60),
     # Tomorrow's appointments are reminded once.
     Every("zhengwu.cases.tasks.send_appointment_reminders", 3600),
     # Deadline states move on (warning, overdue); limits whose calendar year was

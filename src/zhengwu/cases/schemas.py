@@ -111,6 +111,24 @@ class ErrorOut(Schema):
     fields: dict[str, list[str]] = Field(default_factory=dict)
 
 
+class IntakeOut(Schema):
+    """An application taken in on the asynchronous path (收件)."""
+
+    submission_key: str
+    listing_code: str
+    status: str = Field(
+        description="`pending` (the case is being made), `done` (see case_id and "
+        "case_number) or `rejected` (see error)",
+        examples=["pending"],
+    )
+    received_at: datetime.datetime
+    processed_at: datetime.datetime | None = None
+    case_id: int | None = None
+    case_number: str | None = None
+    error: ErrorOut | None = None
+    status_url: str
+
+
 # --- applicant input -------------------------------------------------------------
 
 

@@ -242,7 +242,7 @@ def _submission_context(case: Case) -> tuple[ListingInfo, HandlingConfig | None]
     return _listing(case.listing_code), handling_config(case.listing_code)
 
 
-def _submission_key(value: Any) -> str:
+def checked_submission_key(value: Any) -> str:
     key = value.strip() if isinstance(value, str) else ""
     if not key:
         raise field_error(
@@ -435,7 +435,7 @@ def case_submit(
 ) -> Case:
     """Submit a draft. Idempotent: the same ``submission_key`` again returns the
     case submitted with it (``case.replayed`` is True), however often it comes."""
-    key = _submission_key(submission_key)
+    key = checked_submission_key(submission_key)
     existing = submission_for_key(user, key)
     if existing is not None:
         return _replayed(existing)
@@ -469,7 +469,7 @@ def case_apply(
     """Draft and submit in one (the API): ``materials`` are uploads
     ({material_name, filename, content}), ``reuse`` earlier materials
     ({material_name, source_material_id}). Idempotent on ``submission_key``."""
-    key = _submission_key(submission_key)
+    key = checked_submission_key(submission_key)
     existing = submission_for_key(user, key)
     if existing is not None:
         return _replayed(existing)
@@ -1161,7 +1161,7 @@ def bundle_apply(
     """One application for a bundle: a numbered CaseBundle and one submitted case
     per listing (each of its department), accepted once together. ``materials``
     maps a listing code to its uploads. Idempotent on ``submission_key``."""
-    key = _submission_key(submission_key)
+    key = checked_submission_key(submission_key)
     found = CaseBundle.objects.filter(applicant=user, submission_key=key).first()
     if found is not None:
         found.replayed = True  # type: ignore[attr-defined]

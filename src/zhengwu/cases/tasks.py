@@ -192,3 +192,19 @@ def refresh_deadlines() -> int:
     filled = rectification_deadlines_refresh()
     counts = refresh_case_deadlines()
     return filled + counts["accepted_by_law"] + counts["recomputed"]
+
+
+@task()
+def process_intake(intake_id: int) -> str:
+    """Turn one application taken in (收件) into a case; idempotent."""
+    from .intake import intake_process
+
+    return intake_process(intake_id)
+
+
+@task()
+def requeue_stale_intakes() -> int:
+    """Enqueue again the intakes whose task was lost (scheduled every minute)."""
+    from .intake import requeue_stale_intakes as requeue
+
+    return requeue()

@@ -1,10 +1,11 @@
 """Per-request context (source address, request id) read by the audit log, and the
 refusal of form bodies Django cannot decode."""
 
+import contextlib
 import contextvars
 import ipaddress
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 from django.http import HttpRequest, HttpResponse, JsonResponse
@@ -25,6 +26,18 @@ _current: contextvars.ContextVar[RequestContext | None] = contextvars.ContextVar
 
 def current_request_context() -> RequestContext | None:
     return _current.get()
+
+
+@contextlib.contextmanager
+def request_context(*, source_ip: str | None, request_id: str) -> Iterator[None]:
+    """Within this block the audit log names ``source_ip`` and ``request_id``: a
+    task finishing work a request took in (the API's asynchronous submissions)
+    records where that request came from."""
+    token = _current.set(RequestContext(source_ip=source_ip, request_id=request_id))
+    try:
+        yield
+    finally:
+        _current.reset(token)
 
 
 def client_ip(request: HttpRequest) -> str | None:

@@ -1,0 +1,316 @@
+"""收件: the API's asynchronous submission path (``Prefer: respond-async``).
+
+At peak hours (a subsidy's last day, the start of a school-enrolment window) a
+department system or the mobile app may send applications faster than a case can
+be drafted, checked, numbered, audited and announced. This path takes an
+application in with the least work that still makes it safe to answer:
+
+1. the request is checked at the door — the sender is signed in, the idempotency
+   key is well formed, the listing is open for applications and the form satisfies
+   the listing's schema (both from a per-process copy at most
+   ``INTAKE_RULES_SECONDS`` old);
+2. the application is committed as a ``CaseIntake`` row (encrypted form, the
+   sender's address and request id) with its audit record, and 202 answers;
+3. the ``process_intake`` task turns it into a case through ``services.case_apply``
+   — the same service, checks and audit as the synchronous path, run as the
+   applicant and recorded from the request's address — and the intake points at
+   the case (``done``) or holds the reason it was refused (``rejected``; the
+   applicant gets a site message).
+
+The door's checks are a courtesy (an immediate 4xx for what is plainly wrong); the
+task's checks decide. A listing withdrawn a few seconds before the intake was taken
+in is refused there. Idempotent everywhere: one intake per applicant and key, one
+case per intake (the case carries the same key), a task run twice changes nothing
+the second time, and a sweeper enqueues intakes whose task was lost."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime
+import json
+import time
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth.models import AbstractBaseUser
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+import structlog
+
+from zhengwu.catalog.facade import ListingInfo, listing_for_application
+from zhengwu.core import audit
+from zhengwu.core.middleware import current_request_context, request_context
+from zhengwu.identity.facade import ActingFor
+
+from . import errors
+from .constants import IntakeStatus
+from .errors import CaseError, field_error, not_permitted
+from .forms import validate_form
+from .models import CaseIntake
+
+logger = structlog.get_logger(__name__)
+
+SYSTEM_INTAKE = "system:intake"
+# How long a process trusts its copy of a listing's "open for applications" and
+# form schema at the door (the task checks again, against the database).
+INTAKE_RULES_SECONDS = 10.0
+_RULES_MAX = 4096
+
+
+@dataclasses.dataclass(frozen=True)
+class _Rules:
+    listing: ListingInfo | None
+    schema: dict[str, Any] | None
+    expires: float
+
+
+_rules: dict[str, _Rules] = {}
+
+
+def clear_intake_rules() -> None:
+    """Forget every listing's door rules (tests; a listing changed in-process)."""
+    _rules.clear()
+
+
+def _rules_for(listing_code: str) -> _Rules:
+    now = time.monotonic()
+    cached = _rules.get(listing_code)
+    if cached is not None and cached.expires > now:
+        return cached
+    from .services import form_schema
+
+    listing = listing_for_application(listing_code)
+    rules = _Rules(
+        listing=listing,
+        schema=(form_schema(listing_code) or None) if listing is not None else None,
+        expires=now + INTAKE_RULES_SECONDS,
+    )
+    if len(_rules) >= _RULES_MAX:
+        _rules.clear()
+    _rules[listing_code] = rules
+    return rules
+
+
+def _acting_json(acting: ActingFor | None) -> dict[str, Any] | None:
+    if acting is None:
+        return None
+    data = dataclasses.asdict(acting)
+    data["item_codes"] = list(acting.item_codes)
+    return data
+
+
+def _acting(data: Any) -> ActingFor | None:
+    if not isinstance(data, dict):
+        return None
+    return ActingFor(
+        principal_label=str(data["principal_label"]),
+        principal_name=str(data.get("principal_name", "")),
+        basis=str(data["basis"]),
+        basis_id=int(data["basis_id"]),
+        all_items=bool(data.get("all_items")),
+        item_codes=tuple(str(code) for code in data.get("item_codes") or ()),
+    )
+
+
+# --- taking in ----------------------------------------------------------------------
+
+
+def case_intake(
+    *,
+    user: AbstractBaseUser,
+    acting: ActingFor | None,
+    listing_code: str,
+    form_data: dict[str, Any],
+    submission_key: str,
+    handling_item_code: str = "",
+) -> tuple[CaseIntake, bool]:
+    """Take an application in (收件): ``(intake, True)`` when this request made it,
+    ``(earlier intake, False)`` when the key was used before by this applicant."""
+    from .services import checked_submission_key
+
+    if user is None or not user.is_authenticated:
+        raise not_permitted(_("请先登录。"))
+    key = checked_submission_key(submission_key)
+    rules = _rules_for(listing_code) if isinstance(listing_code, str) else None
+    if rules is None or rules.listing is None:
+        raise field_error(
+            errors.LISTING_UNAVAILABLE,
+            "listing_code",
+            _("该事项不存在或当前不可申请。"),
+            status=404,
+        )
+    form = validate_form(rules.schema, form_data)
+    required = rules.listing.required_material_names(handling_item_code or "")
+    if required:  # this path carries no files: upload them on a draft instead
+        raise CaseError(
+            errors.MISSING_MATERIALS,
+            _("该事项须上传申请材料（%(names)s），请先保存草稿并上传后提交。")
+            % {"names": "、".join(required)},
+            fields={
+                "materials": [_("请上传“%(name)s”。") % {"name": n} for n in required]
+            },
+            status=422,
+            missing=list(required),
+        )
+    context = current_request_context()
+    payload = {
+        "handling_item_code": handling_item_code or "",
+        "form_data": form,
+        "acting": _acting_json(acting),
+    }
+    try:
+        with transaction.atomic():
+            intake = CaseIntake.objects.create(
+                applicant=user,
+                submission_key=key,
+                listing_code=listing_code,
+                payload=json.dumps(payload, ensure_ascii=False),
+                source_ip=context.source_ip if context else None,
+                request_id=context.request_id if context else "",
+            )
+            audit.record(
+                acting_user=user,
+                event="cases.intake_received",
+                target=intake,
+                data={"listing_code": listing_code},
+            )
+            intake_id = intake.pk
+            transaction.on_commit(lambda: _enqueue(intake_id))
+    except IntegrityError:
+        earlier = intake_for_key(user, key)
+        if earlier is None:
+            raise
+        return earlier, False
+    return intake, True
+
+
+def _enqueue(intake_id: int, *, run_after: datetime.datetime | None = None) -> None:
+    from .tasks import process_intake
+
+    task = process_intake.using(run_after=run_after) if run_after else process_intake
+    task.enqueue(intake_id=intake_id)
+
+
+def intake_for_key(user: AbstractBaseUser, key: str) -> CaseIntake | None:
+    """The applicant's own intake with this idempotency key (nobody else's)."""
+    if user is None or not user.is_authenticated or not key:
+        return None
+    return (
+        CaseIntake.objects.filter(applicant=user, submission_key=key)
+        .select_related("case")
+        .first()
+    )
+
+
+# --- turning an intake into a case (the task) ---------------------------------------
+
+
+def intake_process(intake_id: int) -> str:
+    """Make the case of one pending intake, or record why it cannot be made. A done
+    or rejected intake is left alone; an unexpected failure leaves it pending (the
+    task is retried by the sweeper) and counts the attempt."""
+    try:
+        return _process(intake_id)
+    except Exception:
+        CaseIntake.objects.filter(pk=intake_id, status=IntakeStatus.PENDING).update(
+            attempts=F("attempts") + 1, updated_at=timezone.now()
+        )
+        logger.exception("intake_failed", intake_id=intake_id)
+        raise
+
+
+def _process(intake_id: int) -> str:
+    from .notify import user_notify
+    from .services import case_apply
+
+    with transaction.atomic():
+        intake = (
+            CaseIntake.objects.select_for_update(of=("self",))
+            .select_related("applicant")
+            .filter(pk=intake_id)
+            .first()
+        )
+        if intake is None:
+            return "missing"
+        if intake.status != IntakeStatus.PENDING:
+            return intake.status
+        payload = json.loads(intake.payload)
+        acting = _acting(payload.get("acting"))
+        with (
+            request_context(source_ip=intake.source_ip, request_id=intake.request_id),
+            audit.acting_for(acting.principal_label if acting is not None else ""),
+        ):
+            try:
+                with transaction.atomic():  # a refusal rolls back its own writes
+                    case = case_apply(
+                        user=intake.applicant,
+                        acting=acting,
+                        listing_code=intake.listing_code,
+                        form_data=payload.get("form_data") or {},
+                        handling_item_code=payload.get("handling_item_code") or "",
+                        submission_key=intake.submission_key,
+                    )
+            except CaseError as error:
+                intake.status = IntakeStatus.REJECTED
+                intake.error = {
+                    "code": error.code,
+                    "message": str(error.message),
+                    "fields": {k: [str(m) for m in v] for k, v in error.fields.items()},
+                    "status": error.status,
+                }
+                audit.record(
+                    acting_user=None,
+                    actor_label=SYSTEM_INTAKE,
+                    event="cases.intake_rejected",
+                    target=intake,
+                    data={"code": error.code},
+                )
+                user_notify(
+                    recipient=intake.applicant,
+                    event="intake_rejected",
+                    reference=f"intake:{intake.pk}:rejected",
+                    title=_("申请未能受理"),
+                    body=_("您提交的申请（幂等键 %(key)s）未能生成办件：%(reason)s")
+                    % {"key": intake.submission_key, "reason": error.message},
+                )
+            else:
+                intake.status = IntakeStatus.DONE
+                intake.case = case
+        intake.attempts += 1
+        intake.processed_at = timezone.now()
+        intake.save(
+            update_fields=[
+                "status",
+                "case",
+                "error",
+                "attempts",
+                "processed_at",
+                "updated_at",
+            ]
+        )
+    logger.info("intake_processed", intake_id=intake_id, status=intake.status)
+    return intake.status
+
+
+def requeue_stale_intakes() -> int:
+    """Enqueue again every intake still pending after the staleness window: its task
+    was lost (the process died between commit and enqueue) or failed. Intakes that
+    failed ``ZHENGWU_INTAKE_MAX_ATTEMPTS`` times stay pending for an operator and
+    are logged, never dropped. Returns how many were enqueued."""
+    stale_before = timezone.now() - datetime.timedelta(
+        seconds=settings.ZHENGWU_INTAKE_STALE_SECONDS
+    )
+    pending = CaseIntake.objects.filter(
+        status=IntakeStatus.PENDING, updated_at__lt=stale_before
+    ).values_list("pk", "attempts")
+    count = 0
+    for intake_id, attempts in pending.iterator():
+        if attempts >= settings.ZHENGWU_INTAKE_MAX_ATTEMPTS:
+            logger.error("intake_stuck", intake_id=intake_id, attempts=attempts)
+            continue
+        _enqueue(intake_id)
+        count += 1
+    return count
