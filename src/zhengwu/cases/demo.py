@@ -11,7 +11,7 @@ catalogue and identity demos (whose listings, organisations and accounts it uses
   working days (from the platform's calendar; a year not entered yet is left out,
   never guessed);
 - example cases of the demo citizen 张丽华 in several states, and her booking at
-  the hall.
+  the hall; a 秒批 case of 孙德厚 (over 60 by his ID number).
 
 Everything goes through the services staff and applicants use, and is looked up by
 its natural key first (settings by listing, bundle by code, hall by organisation and
@@ -239,11 +239,13 @@ class _Loader:
     # example cases
 
     def cases(self) -> None:
-        citizen = identity_demo_user("zhang")
-        if citizen is None:
-            raise CasesDemoError("缺少演示公众用户张丽华，请先加载身份演示数据。")
         reviewer = _user("shenpi_shichang")
-        for key, listing_key, handling_item, form, state in data.EXAMPLE_CASES:
+        for who, key, listing_key, handling_item, form, state in data.EXAMPLE_CASES:
+            citizen = identity_demo_user(who)
+            if citizen is None:
+                raise CasesDemoError(
+                    f"缺少演示公众用户（{who}），请先加载身份演示数据。"
+                )
             if Case.objects.filter(applicant=citizen, submission_key=key).exists():
                 continue
             code = self.code(listing_key)
@@ -356,9 +358,10 @@ def demo_notes() -> list[str]:
         "网上办理：公众用户张丽华登录后，在“沈阳市市场监督管理局 · 食品经营许可”"
         "页面点击“在线申报”；审批人员 shenpi_shichang 在 /workbench/ 受理、"
         "要求补正（一次性告知）、审查、决定、制证、送达。",
-        "秒批：“沈阳市人力资源和社会保障局 · 职工正常退休申请”，填写年满60周岁、"
-        "户籍辽宁省（或持辽宁省居住证）即自动准予，办件显示命中的规则；"
-        "不符合的转人工审查。",
+        "秒批：“沈阳市人力资源和社会保障局 · 职工正常退休申请”，年龄不填写，"
+        "按实名核验的身份证号码计算：年满60周岁的公众用户孙德厚申报户籍辽宁省"
+        "（或持辽宁省居住证）即自动准予，办件显示命中的规则；"
+        "不满60周岁的（如张丽华）转人工审查。",
         "一件事一次办：“开办企业一件事（沈阳市）”（/bundles/"
         f"{data.BUNDLE['code']}/apply/）：企业经办人赵敏在 /me/authorisations/ "
         "开始代办沈阳盛京示范科技有限公司后申请，一口受理，市场监管"
@@ -366,6 +369,7 @@ def demo_notes() -> list[str]:
         "窗口收件：窗口人员 chuangkou_shenyang 在 /staff/counter/ 查验未注册的"
         "刘桂芝的身份证件，再到 /workbench/counter/ 为其办件；"
         "预约：沈阳市政务服务中心4个窗口，未来5个工作日的时段（/appointments/）。",
-        "张丽华名下已有示例办件：审查中、待补正、秒批已办结各一件（/cases/），"
-        "以及下一个工作日在市政务服务中心1号窗口的预约（/appointments/）。",
+        "张丽华名下已有示例办件：审查中、待补正各一件（/cases/），"
+        "以及下一个工作日在市政务服务中心1号窗口的预约（/appointments/）；"
+        "孙德厚名下有一件秒批已办结的职工正常退休申请。",
     ]

@@ -1056,9 +1056,15 @@ def _bundle_finished(case: Case) -> None:
 
 
 def _decision_facts(case: Case) -> dict[str, Any]:
+    """The facts a 秒批 decision table sees: ``form`` (what the applicant typed),
+    ``base`` (the principal's base records: the age from the verified ID number,
+    never a declared one) and ``applicant`` (kind, credit code, channel)."""
+    from zhengwu.identity.facade import base_record_facts
+
     profile = applicant_profile(case.applicant, case.principal_label)
     return {
         "form": case.form_data,
+        "base": base_record_facts(case.applicant, case.principal_label),
         "applicant": {
             "kind": profile.kind if profile else "",
             "entity_code": profile.entity_code if profile else "",

@@ -7,7 +7,8 @@ after the catalogue demo (whose organisations it uses):
   Shenyang government service centre (政务服务中心, created if missing) and a
   community service-point clerk (代办员) of Heping district;
 - citizens registered through :func:`~zhengwu.identity.persons.register_person`,
-  verified to L2 against demo population records; an enterprise registered by its
+  verified to L2 against demo population records (one of them, 孙德厚, over 60
+  by his ID number, for the 秒批 demo); an enterprise registered by its
   legal representative with an authorised clerk; a personal authorisation from one
   citizen to a family member;
 - a population record of a walk-in applicant without an online account, for the
@@ -161,6 +162,14 @@ CITIZENS = [
         id_number("210104", "19920904", "048"),
         "13900000104",
         "实名用户（L2），沈阳盛京示范科技有限公司授权经办人",
+    ),
+    # Over 60 by the birth date in his ID number: the 秒批 demo's applicant.
+    DemoCitizen(
+        "sun",
+        "孙德厚",
+        id_number("210102", "19560720", "013"),
+        "13900000105",
+        "实名用户（L2），1956年出生，职工正常退休申请秒批演示",
     ),
 ]
 # A walk-in applicant: in the population records, no online account (for the counter).

@@ -9,15 +9,20 @@ administrators) do not pass it. ``has_staff_role`` is true for any staff role.""
 
 from __future__ import annotations
 
+import datetime
+import zoneinfo
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from functools import cached_property
+from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.utils import timezone
 
 from zhengwu.core.models import Division
+from zhengwu.core.validators import is_valid_id_number
 
-from .constants import ADMIN_ROLES, StaffRole
+from .constants import ADMIN_ROLES, AssuranceLevel, StaffRole
 from .models import Person, StaffMembership
 from .services import membership_grant, membership_revoke
 from .tokens import bearer_auth, request_user_with_bearer
@@ -29,6 +34,7 @@ __all__ = [
     "CounterVisitInfo",
     "acting_for_request",
     "applicant_profile",
+    "base_record_facts",
     "counter_visit_info",
     "person_label_for_user",
     "staff_user_ids_with_role",
@@ -230,7 +236,7 @@ def identity_demo_logins(*, password: str) -> list[tuple[str, str, str, str, boo
 
 def identity_demo_user(key: str) -> AbstractBaseUser | None:
     """The account of the identity demo's citizen ``key`` (``zhang``, ``wang``,
-    ``li``, ``zhao``), or None before the identity demo is loaded."""
+    ``li``, ``zhao``, ``sun``), or None before the identity demo is loaded."""
     from .demo import CITIZENS
     from .persons import find_person_by_id_number
 
@@ -454,6 +460,86 @@ def applicant_profile(
             contact_name=contact.name if contact is not None else "",
         )
     return None
+
+
+_SHANGHAI = zoneinfo.ZoneInfo("Asia/Shanghai")
+
+
+def _birth_date(id_number: str) -> datetime.date | None:
+    """The birth date in a valid citizen ID number (GB 11643, positions 7–14)."""
+    if not is_valid_id_number(id_number):
+        return None
+    return datetime.date(
+        int(id_number[6:10]), int(id_number[10:12]), int(id_number[12:14])
+    )
+
+
+def _whole_years(born: datetime.date, today: datetime.date) -> int:
+    """Age in whole years (周岁) on ``today``; someone born on 29 February turns a
+    year older on 1 March in a common year."""
+    return today.year - born.year - ((today.month, today.day) < (born.month, born.day))
+
+
+def base_record_facts(
+    user: AbstractBaseUser | AnonymousUser | None,
+    principal_label: str,
+    *,
+    today: datetime.date | None = None,
+) -> dict[str, Any]:
+    """What the base records say of ``principal_label``, as JSON-like facts a rule
+    (秒批 decision table) may decide on, instead of what the applicant typed.
+
+    A person: ``age`` (whole years on today's date in Asia/Shanghai) and ``gender``
+    (``"male"``/``"female"``, from the 17th digit) from the birth date of their ID
+    number, and ``real_name_verified`` (L2 or L3). Only a verified ID number is a base
+    record: for an L1 person ``age`` and ``gender`` are None, so a rule testing them
+    does not hold. The person record holds no registered residence, so there is no
+    division here. An entity: ``credit_code`` and what the legal-person base records
+    say (``entity_kind``, ``status`` "active"/"deregistered", "" when not found;
+    ``active``). Never the ID number itself. An unknown principal: ``{}``."""
+    from .models import LegalEntity
+    from .registry import legal_person_registry
+
+    kind, _sep, value = (principal_label or "").partition(":")
+    if kind == "person" and value.isdigit():
+        own = _own_person(user)
+        person = (
+            own
+            if own is not None and own.pk == int(value)
+            else Person.objects.filter(pk=int(value)).first()
+        )
+        if person is None:
+            return {}
+        verified = person.assurance_level >= AssuranceLevel.VERIFIED
+        born = _birth_date(person.id_number or "") if verified else None
+        on = today or timezone.localdate(timezone=_SHANGHAI)
+        return {
+            "kind": "person",
+            "real_name_verified": verified,
+            "age": _whole_years(born, on) if born is not None else None,
+            "gender": (
+                None
+                if born is None
+                else ("male" if int(person.id_number[16]) % 2 else "female")
+            ),
+        }
+    if kind == "entity" and value:
+        entity = LegalEntity.objects.filter(credit_code=value).first()
+        if entity is None:
+            return {}
+        record = legal_person_registry().lookup_entity(entity.credit_code)
+        status = (
+            "" if record is None else ("active" if record.active else "deregistered")
+        )
+        return {
+            "kind": "entity",
+            "credit_code": entity.credit_code,
+            "entity_kind": record.kind if record is not None else entity.kind,
+            "status": status,
+            "active": status == "active",
+            "real_name_verified": entity.verified_at is not None,
+        }
+    return {}
 
 
 def counter_visit_info(

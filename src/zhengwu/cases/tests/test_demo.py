@@ -89,7 +89,7 @@ def test_demo_loads_settings_bundle_hall_and_example_cases():
         AppointmentSlot.objects.filter(window__hall=hall).values_list("date", flat=True)
     )
     assert days and all(calendar.is_working_day(day) for day in days)
-    # and 张丽华 has a case in review, one waiting for her supplement, one 秒批
+    # and 张丽华 has a case in review and one waiting for her supplement
     citizen = identity_demo_user("zhang")
     statuses = dict(
         Case.objects.filter(applicant=citizen).values_list("submission_key", "status")
@@ -97,9 +97,12 @@ def test_demo_loads_settings_bundle_hall_and_example_cases():
     assert statuses == {
         "demo-food-in-review": CaseStatus.ACCEPTED,
         "demo-food-supplement": CaseStatus.SUPPLEMENT_REQUESTED,
-        "demo-retirement-instant": CaseStatus.APPROVED,
     }
+    # and 孙德厚, over 60 by his ID number, one 秒批 (no age in his form)
     instant = Case.objects.get(submission_key="demo-retirement-instant")
+    assert instant.applicant == identity_demo_user("sun")
+    assert instant.status == CaseStatus.APPROVED
+    assert "age" not in instant.form_data
     assert instant.decided_by_rule and instant.decided_by is None
     assert instant.result_document_id is not None
     review = Case.objects.get(submission_key="demo-food-in-review")

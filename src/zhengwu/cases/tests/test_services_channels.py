@@ -16,7 +16,11 @@ from zhengwu.cases.selectors import bundle_result, cases_for_user
 from zhengwu.core.models import AuditEvent
 from zhengwu.identity.constants import AuthorisationKind, StaffRole
 from zhengwu.identity.facade import ActingFor
-from zhengwu.identity.tests.person_factories import make_id_number, population_record
+from zhengwu.identity.tests.person_factories import (
+    make_citizen,
+    make_id_number,
+    population_record,
+)
 from zhengwu.identity.tests.staff_factories import divisions, organisation, staff_user
 from zhengwu.workflows import facade as workflows
 
@@ -71,9 +75,10 @@ def test_instant_approval_decides_without_a_person(world: World):
         acting_user=world.editor_a,
     )
     configure(world.listing_a, decision_key="elderly_allowance", form_schema=AGE_FORM)
-    # when an applicant who matches applies
+    # when an applicant who matches (65 by his verified ID number) applies
+    elder = make_citizen("孙老", born="19610101")
     case = apply(
-        world.citizen.user,
+        elder.user,
         world.listing_a,
         form={**CONTACT_FORM, "age": 65, "province": "辽宁省"},
     )
@@ -86,7 +91,8 @@ def test_instant_approval_decides_without_a_person(world: World):
     assert case.result_document is not None
     event = AuditEvent.objects.get(event="cases.instant_decided")
     assert event.actor_id is None and event.actor_label == "system:rules"
-    # and one who does not match goes to a person
+    # and one who does not match (born 1985, whatever age the form says) goes to
+    # a person
     other = apply(
         world.citizen.user,
         world.listing_a,

@@ -18,10 +18,12 @@ _serial = itertools.count(1)
 PASSWORD = "Zhengwu#2026pw"
 
 
-def make_id_number(serial: int | None = None, *, area: str = "210102") -> str:
-    """A valid 18-character citizen ID number (GB 11643)."""
+def make_id_number(
+    serial: int | None = None, *, area: str = "210102", born: str = "19850315"
+) -> str:
+    """A valid 18-character citizen ID number (GB 11643); ``born`` is YYYYMMDD."""
     number = serial if serial is not None else next(_serial)
-    first17 = f"{area}19850315{number % 1000:03d}"
+    first17 = f"{area}{born}{number % 1000:03d}"
     total = sum(int(d) * w for d, w in zip(first17, ID_WEIGHTS, strict=True))
     return first17 + ID_CHECK[total % 11]
 
@@ -62,11 +64,12 @@ def legal_person_record(
     )
 
 
-def make_citizen(name: str = "张三", *, verified: bool = True):
-    """A registered citizen (L2 when ``verified``: their population record exists)."""
+def make_citizen(name: str = "张三", *, verified: bool = True, born: str = "19850315"):
+    """A registered citizen (L2 when ``verified``: their population record exists),
+    born on ``born`` (YYYYMMDD) by their ID number."""
     from zhengwu.identity.persons import register_person
 
-    id_number = make_id_number()
+    id_number = make_id_number(born=born)
     if verified:
         population_record(name, id_number)
     person = register_person(

@@ -8,9 +8,15 @@ from zhengwu.workflows.errors import WorkflowInvalidError
 pytestmark = pytest.mark.django_db
 
 
+VERIFIED_62 = {"kind": "person", "real_name_verified": True, "age": 62}
+
+
 def test_matching_rule_decides_and_is_named(templates):
-    # given a 62-year-old resident of Liaoning
-    data = {"form": {"age": 62, "province": "辽宁省", "residence_permit": False}}
+    # given a resident of Liaoning, 62 by the base records (the verified ID number)
+    data = {
+        "base": VERIFIED_62,
+        "form": {"province": "辽宁省", "residence_permit": False},
+    }
     # when the sample table decides
     decision = facade.decide(decision_key="sample_instant_approval", data=data)
     # then the first rule matched, and the case can record which
@@ -19,30 +25,41 @@ def test_matching_rule_decides_and_is_named(templates):
     assert decision.rule_label == "年满60周岁的辽宁省户籍居民，准予"
     assert decision.outputs == {
         "outcome": "approve",
-        "opinion": "符合条件，依规则准予。",
+        "opinion": "经核验身份信息，符合条件，依规则准予。",
     }
 
 
 def test_second_rule_matches_a_residence_permit(templates):
-    data = {"form": {"age": 70, "province": "吉林省", "residence_permit": True}}
+    data = {
+        "base": {**VERIFIED_62, "age": 70},
+        "form": {"province": "吉林省", "residence_permit": True},
+    }
     decision = facade.decide(decision_key="sample_instant_approval", data=data)
     assert decision.rule_id == "rule_permit_60"
 
 
+LIAONING = {"province": "辽宁省", "residence_permit": True}
+
+
 @pytest.mark.parametrize(
-    "form",
+    ("base", "form"),
     [
-        {"age": 59, "province": "辽宁省", "residence_permit": True},
-        {"age": 65, "province": "吉林省", "residence_permit": False},
+        ({**VERIFIED_62, "age": 59}, LIAONING),
+        ({**VERIFIED_62, "age": 65}, {"province": "吉林省", "residence_permit": False}),
+        # the age typed into the form is not what the rule reads
+        ({**VERIFIED_62, "age": 40}, {**LIAONING, "age": 65}),
+        # an unverified person has no age in the base records
+        ({"kind": "person", "real_name_verified": False, "age": None}, LIAONING),
         # a missing field or a wrong type never decides: the case goes to a person
-        {"age": 65, "province": "吉林省"},
-        {"age": "六十五", "province": "辽宁省", "residence_permit": True},
-        {},
+        ({**VERIFIED_62, "age": 65}, {"province": "吉林省"}),
+        ({**VERIFIED_62, "age": "六十五"}, LIAONING),
+        ({}, {**LIAONING, "age": 65}),
+        ({}, {}),
     ],
 )
-def test_no_rule_matches_means_manual_handling(form, templates):
+def test_no_rule_matches_means_manual_handling(base, form, templates):
     decision = facade.decide(
-        decision_key="sample_instant_approval", data={"form": form}
+        decision_key="sample_instant_approval", data={"base": base, "form": form}
     )
     assert decision == facade.Decision(
         matched=False, outputs={}, rule_id="", rule_label=""
