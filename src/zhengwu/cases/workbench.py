@@ -72,6 +72,31 @@ NO_DATE = "none"
 LISTING_CODE_LENGTH = 31
 LIVE = (TaskStatus.OPEN, TaskStatus.CLAIMED)
 TABS = ("open", "mine", "warning", "overdue")
+# The columns an inbox row shows: the workbench page (portal/workbench/inbox.html)
+# and the API's task list (``api._task``). Only these are read (not the ~110 columns
+# of task, case, organisation and assignee, nor the case's form data and encrypted
+# contact): a field used by a row must be listed here, or each row loads it with a
+# statement of its own.
+INBOX_COLUMNS = (
+    "case",
+    "organisation",
+    "assignee",
+    "node",
+    "name",
+    "role",
+    "status",
+    "due_on",
+    "claimed_at",
+    "created_at",
+    "case__number",
+    "case__item_name",
+    "case__status",
+    "case__deadline_state",
+    "organisation__name",
+    "assignee__username",
+    "assignee__first_name",
+    "assignee__last_name",
+)
 
 
 def _cursor_q(cursor: str) -> Q | None:
@@ -157,9 +182,9 @@ def inbox(
     if after is not None:
         tasks = tasks.filter(after)
     rows = list(
-        tasks.select_related("case", "organisation", "assignee").order_by(
-            F("due_on").asc(nulls_last=True), "pk"
-        )[: limit + 1]
+        tasks.select_related("case", "organisation", "assignee")
+        .only(*INBOX_COLUMNS)
+        .order_by(F("due_on").asc(nulls_last=True), "pk")[: limit + 1]
     )
     next_cursor = ""
     if len(rows) > limit:

@@ -169,6 +169,18 @@ def case_tasks(case: Case) -> list[CaseTask]:
     return list(case.tasks.select_related("assignee", "organisation").order_by("pk"))
 
 
+# What a row of the acceptance queue shows (portal/workbench/inbox.html): not the
+# form data nor the encrypted contact of each case.
+ACCEPTANCE_COLUMNS = (
+    "number",
+    "item_name",
+    "applicant_name",
+    "channel",
+    "submitted_at",
+    "acceptance_due_on",
+)
+
+
 def acceptance_queue(user: Any, *, limit: int) -> tuple[list[Case], int]:
     """Cases waiting for acceptance that the user may accept, nearest limit first."""
     scope = staff_scope(user)
@@ -179,7 +191,8 @@ def acceptance_queue(user: Any, *, limit: int) -> tuple[list[Case], int]:
         status=CaseStatus.SUBMITTED, organisation_id__in=organisations
     )
     queue = queue.order_by("acceptance_due_on", "submitted_at", "pk")
-    return list(queue[:limit]), queue.count()
+    shown = queue.select_related(None).only(*ACCEPTANCE_COLUMNS)
+    return list(shown[:limit]), queue.count()
 
 
 INBOX_PAGE = 20
