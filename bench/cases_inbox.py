@@ -60,13 +60,17 @@ NODES = [
 def _defaults(model) -> dict:
     """Every concrete column of ``model`` with its Python default (None when
     nullable without one): the COPY row template."""
+    from zhengwu.core.fields import EncryptedJSONField
+
     row = {}
     for field in model._meta.concrete_fields:
         if field.primary_key:
             continue
         if field.has_default():
             value = field.get_default()
-            if isinstance(value, (dict, list)):
+            if isinstance(field, EncryptedJSONField):
+                value = field.get_prep_value(value)  # ciphertext, as the ORM writes
+            elif isinstance(value, (dict, list)):
                 value = json.dumps(value)
         else:
             value = None if field.null else ""
@@ -153,7 +157,12 @@ def seed_cases(total: int, departments: list, claimers: dict, applicants: range)
             "applicant_name": "'张三'",
             "applicant_id_masked": "'2101**********1234'",
             "status": "s.status",
-            "form_data": """'{"contact_name": "张三", "purpose": "压测"}'""",
+            # one form for every row, encrypted once here (the column is ciphertext)
+            "form_data": _literal(
+                Case._meta.get_field("form_data").get_prep_value(
+                    {"contact_name": "张三", "purpose": "压测"}
+                )
+            ),
             "submission_key": "CASE WHEN s.status = 'draft' THEN '' ELSE 'k' || s.g END",
             "submitted_at": "CASE WHEN s.status = 'draft' THEN NULL ELSE s.submitted END",
             "acceptance_due_on": "CASE WHEN s.status = 'draft' THEN NULL "

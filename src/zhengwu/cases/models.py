@@ -11,7 +11,7 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from zhengwu.core.fields import EncryptedCharField
+from zhengwu.core.fields import EncryptedCharField, EncryptedJSONField
 from zhengwu.core.models import BaseModel, Division, Organisation, UnicodeJSONEncoder
 
 from .constants import (
@@ -108,7 +108,8 @@ class CaseBundle(BaseModel):
     applicant = models.ForeignKey(USER, on_delete=models.PROTECT, related_name="+")
     principal_label = models.CharField(_("申请主体"), max_length=100)
     submission_key = models.CharField(_("提交幂等键"), max_length=64, blank=True)
-    form_data = models.JSONField(
+    # The applicant's answers hold personal data: SM4-encrypted, never queried in SQL.
+    form_data = EncryptedJSONField(
         _("表单内容"), default=dict, encoder=UnicodeJSONEncoder
     )
     submitted_at = models.DateTimeField(_("提交时间"), null=True, blank=True)
@@ -174,7 +175,8 @@ class Case(BaseModel):
     status = models.CharField(
         _("状态"), max_length=15, choices=CaseStatus.choices, default=CaseStatus.DRAFT
     )
-    form_data = models.JSONField(
+    # The applicant's answers hold personal data: SM4-encrypted, never queried in SQL.
+    form_data = EncryptedJSONField(
         _("表单内容"), default=dict, encoder=UnicodeJSONEncoder
     )
     submission_key = models.CharField(_("提交幂等键"), max_length=64, blank=True)
