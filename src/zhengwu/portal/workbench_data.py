@@ -191,18 +191,25 @@ def acceptance_queue(user: Any, *, limit: int) -> tuple[list[Case], int]:
         status=CaseStatus.SUBMITTED, organisation_id__in=organisations
     )
     queue = queue.order_by("acceptance_due_on", "submitted_at", "pk")
-    shown = queue.select_related(None).only(*ACCEPTANCE_COLUMNS)
-    return list(shown[:limit]), queue.count()
+    shown = list(queue.select_related(None).only(*ACCEPTANCE_COLUMNS)[:limit])
+    # a short list is the whole queue: no count needed
+    return shown, len(shown) if len(shown) < limit else queue.count()
 
 
 INBOX_PAGE = 20
 
 
 def inbox_page(
-    user: Any, *, tab: str, filters: dict[str, str], cursor: str | None
+    user: Any,
+    *,
+    tab: str,
+    filters: dict[str, str],
+    cursor: str | None,
+    with_counts: bool = True,
 ) -> InboxPage:
     """One keyset page of the tab (``cases.workbench.inbox``, the API's inbox too);
-    a cursor that does not parse starts again at the first page."""
+    a cursor that does not parse starts again at the first page. ``with_counts``:
+    the tab counts too (a page appended below the list shows none)."""
     choice = InboxFilters(
         status=TaskStatus.OPEN if tab == "open" else "",
         mine=tab == "mine",
@@ -212,9 +219,15 @@ def inbox_page(
         case_status=filters.get("status", ""),
     )
     try:
-        return inbox(user, filters=choice, cursor=cursor or "", limit=INBOX_PAGE)
+        return inbox(
+            user,
+            filters=choice,
+            cursor=cursor or "",
+            limit=INBOX_PAGE,
+            with_counts=with_counts,
+        )
     except DomainError:
-        return inbox(user, filters=choice, limit=INBOX_PAGE)
+        return inbox(user, filters=choice, limit=INBOX_PAGE, with_counts=with_counts)
 
 
 def listing_of(case: Case) -> ListingInfo | None:

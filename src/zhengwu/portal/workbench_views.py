@@ -120,8 +120,16 @@ def inbox(request: HttpRequest, scope: StaffScope) -> HttpResponse:
         "status": cleaned.get("status", ""),
     }
     cursor = data.clean_cursor(request.GET.get("after"))
+    # "加载更多" appends rows and the pager only: no tab counts, no acceptance queue
+    more = is_htmx(request) and request.headers.get("HX-Target") == "wb-tasks"
     if valid:
-        page = data.inbox_page(request.user, tab=tab, filters=filters, cursor=cursor)
+        page = data.inbox_page(
+            request.user,
+            tab=tab,
+            filters=filters,
+            cursor=cursor,
+            with_counts=not more,
+        )
         tasks, next_cursor, counts = page.tasks, page.next_cursor, page.counts
     else:
         tasks, next_cursor, counts = [], "", {}
@@ -142,7 +150,7 @@ def inbox(request: HttpRequest, scope: StaffScope) -> HttpResponse:
         for key, label in InboxFilterForm.TABS
     ]
     acceptance, acceptance_count = (None, 0)
-    if data.may_accept_any(scope):
+    if data.may_accept_any(scope) and not more:
         acceptance, acceptance_count = data.acceptance_queue(request.user, limit=20)
     context = {
         **base_context(scope, "cases"),
@@ -160,7 +168,7 @@ def inbox(request: HttpRequest, scope: StaffScope) -> HttpResponse:
         "acceptance_count": acceptance_count,
         "today": timezone.localdate(),
     }
-    if is_htmx(request) and request.headers.get("HX-Target") == "wb-tasks":
+    if more:
         return render(
             request, "portal/workbench/inbox.html#more", {**context, "oob": True}
         )

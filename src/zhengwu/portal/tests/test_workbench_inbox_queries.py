@@ -2,6 +2,8 @@
 tasks and cases waiting for acceptance: a row never loads a field of its own."""
 
 import datetime
+import html
+import re
 
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -73,9 +75,10 @@ def test_the_inbox_page_reads_the_same_statements_for_two_rows_or_twenty(
     cases = waiting(wb, 30)
     with CaptureQueriesContext(connection) as many:
         full = client.get(page)
-    # then the page of twenty rows costs what the page of two did
+    # then the page of twenty rows costs what the page of two did, but for the
+    # count of a waiting queue longer than its list (a short list is its count)
     assert small.status_code == full.status_code == 200
-    assert len(many.captured_queries) == len(few.captured_queries)
+    assert len(many.captured_queries) == len(few.captured_queries) + 1
     # and the rows show their tasks and cases: number, step, who holds it
     body = full.content.decode()
     assert body.count('class="result task-row"') == 20 + 20
@@ -85,4 +88,36 @@ def test_the_inbox_page_reads_the_same_statements_for_two_rows_or_twenty(
     assert "办理人：我" in body  # my claimed task
     assert "待认领" in body
     assert sum(c.number in body for c in cases) == 20 - 2  # the two earlier ones too
-    assert '<span class="count-pill">32</span>' in body  # waiting for acceptance
+    # and the waiting queue's count, counted or (short) taken from the list
+    assert '待受理 <span class="count-pill">32</span>' in body
+    assert '待受理 <span class="count-pill">2</span>' in small.content.decode()
+
+
+def test_load_more_appends_the_next_rows_without_the_page_around_them(
+    client, wb: World
+):
+    # given 25 overdue tasks and a case waiting for acceptance in department A
+    tasks = add_tasks(wb, 25, first_day=-60)
+    waiting(wb, 1)
+    client.force_login(wb.reviewer_a)
+    first = client.get("/workbench/?tab=overdue")
+    assert first.status_code == 200
+    body = first.content.decode()
+    [next_url] = re.findall(r'hx-get="([^"]+)"', body)
+    next_url = html.unescape(next_url)
+    # when the reviewer asks for more (htmx appends to the list)
+    with CaptureQueriesContext(connection) as captured:
+        more = client.get(
+            next_url, headers={"HX-Request": "true", "HX-Target": "wb-tasks"}
+        )
+    # then the last five rows come with the pager, not the tabs or the
+    # acceptance queue (not read either)
+    assert more.status_code == 200
+    part = more.content.decode()
+    assert part.count('class="result task-row"') == 5
+    assert all(t.case.number in part for t in tasks[20:])
+    assert 'id="accept-title"' not in part and "count-pill" not in part
+    assert 'id="wb-pager"' in part
+    sql = " ".join(q["sql"] for q in captured.captured_queries)
+    assert "COUNT(" not in sql.upper()
+    assert '"cases_case"."applicant_name"' not in sql
