@@ -46,6 +46,7 @@ ROOT = seed.ROOT
 VAR = ROOT / "var"
 DEFAULT_DB = "zhengwu_bench_cases_load"
 PATH = "/api/v1/cases/"
+WORKER_APP = "bench-task-worker"  # PGAPPNAME of the task workers' connections
 
 
 # --- the driver (a separate process: no Django here) -------------------------------
@@ -66,18 +67,22 @@ def _body(listing: str, n: int) -> bytes:
     ).encode()
 
 
-def _post(conn: http.client.HTTPConnection, token: str, key: str, body: bytes):
-    conn.request(
-        "POST",
-        PATH,
-        body=body,
-        headers={
-            "Authorization": f"Bearer {token}",
-            "Idempotency-Key": key,
-            "Content-Type": "application/json",
-            "Accept": "application/json",
-        },
-    )
+def _post(
+    conn: http.client.HTTPConnection,
+    token: str,
+    key: str,
+    body: bytes,
+    respond_async: bool = False,
+):
+    headers = {
+        "Authorization": f"Bearer {token}",
+        "Idempotency-Key": key,
+        "Content-Type": "application/json",
+        "Accept": "application/json",
+    }
+    if respond_async:
+        headers["Prefer"] = "respond-async"
+    conn.request("POST", PATH, body=body, headers=headers)
     response = conn.getresponse()
     payload = response.read()
     return response.status, payload
@@ -110,7 +115,7 @@ def drive(args: argparse.Namespace) -> None:
             body = _body(rng.choice(listings), n)
             started = time.perf_counter()
             try:
-                status, payload = _post(conn, token, key, body)
+                status, payload = _post(conn, token, key, body, args.respond_async)
             except (OSError, http.client.HTTPException) as error:
                 conn.close()
                 conn = http.client.HTTPConnection("127.0.0.1", args.port, timeout=30)
@@ -121,6 +126,8 @@ def drive(args: argparse.Namespace) -> None:
             mine_status[str(status)] = mine_status.get(str(status), 0) + 1
             if status == 201:
                 mine_created.append((token, key, body, json.loads(payload)["id"]))
+            elif status == 202 and args.respond_async:
+                mine_created.append((token, key, body, None))
             elif mine_status[str(status)] <= 2:
                 sys.stderr.write(f"{status}: {payload[:300]!r}\n")
         conn.close()
@@ -153,10 +160,13 @@ def drive(args: argparse.Namespace) -> None:
         mine, bad, seen = [], 0, {}
         for token, key, body, case_id in chunk:
             started = time.perf_counter()
-            status, payload = _post(conn, token, key, body)
+            status, payload = _post(conn, token, key, body, args.respond_async)
             mine.append((time.perf_counter() - started) * 1000)
             seen[str(status)] = seen.get(str(status), 0) + 1
-            if status != 200 or json.loads(payload)["id"] != case_id:
+            # async: the intake was made into a case before the replays (200)
+            if status != 200 or (
+                case_id is not None and json.loads(payload)["id"] != case_id
+            ):
                 bad += 1
         conn.close()
         with lock:
@@ -199,6 +209,7 @@ def drive(args: argparse.Namespace) -> None:
                 "replay_p50": statistics.median(replay_lat) if replay_lat else None,
                 "replay_p95": seed.percentile(replay_lat, 0.95),
                 "ids": [c[3] for c in created],
+                "keys": [c[1] for c in created],
                 "driver_cpu": driver_cpu,
             }
         )
@@ -216,21 +227,38 @@ def _cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def server_cpu(server_pid: int, db: str) -> dict[int, float]:
-    """CPU seconds so far of the gunicorn workers and of this database's
-    PostgreSQL backends (the server side of a submission)."""
-    pids = []
+def children(parent: int) -> set[int]:
+    """The processes whose parent is ``parent`` (the gunicorn workers)."""
+    pids = set()
     for entry in Path("/proc").iterdir():
         if entry.name.isdigit():
             try:
                 stat = (entry / "stat").read_text().rsplit(")", 1)[1].split()
             except OSError:
                 continue
-            if int(stat[1]) == server_pid:
-                pids.append(int(entry.name))
+            if int(stat[1]) == parent:
+                pids.add(int(entry.name))
+    return pids
+
+
+def server_cpu(server_pid: int, db: str) -> dict[int, float]:
+    """CPU seconds so far of the gunicorn workers and of this database's
+    PostgreSQL backends (the server side of a submission)."""
+    pids = list(children(server_pid))
     backends = seed.psql(
         f"SELECT pid FROM pg_stat_activity WHERE datname = '{db}' "  # noqa: S608
-        "AND pid <> pg_backend_pid()"
+        f"AND pid <> pg_backend_pid() AND application_name <> '{WORKER_APP}'"
+    ).split()
+    pids += [int(p) for p in backends]
+    return {pid: _cpu_seconds(pid) for pid in pids}
+
+
+def worker_cpu(workers: list, db: str) -> dict[int, float]:
+    """CPU seconds so far of the task workers and their PostgreSQL backends."""
+    pids = [w.pid for w in workers]
+    backends = seed.psql(
+        f"SELECT pid FROM pg_stat_activity WHERE datname = '{db}' "  # noqa: S608
+        f"AND application_name = '{WORKER_APP}'"
     ).split()
     pids += [int(p) for p in backends]
     return {pid: _cpu_seconds(pid) for pid in pids}
@@ -368,6 +396,98 @@ def verify(expected_ids: list[int]) -> dict:
     }
 
 
+def verify_intakes(keys: list[str]) -> dict:
+    """The database after an asynchronous run: every 202 an intake made into a
+    submitted case, numbers unique, nothing rejected or left pending."""
+    from django.db.models import Count, F
+
+    from zhengwu.cases.models import Case, CaseIntake
+
+    rows = CaseIntake.objects.filter(submission_key__in=keys)
+    done = rows.filter(status="done", case__status="submitted")
+    lags = sorted(
+        (r["processed_at"] - r["created_at"]).total_seconds() * 1000
+        for r in rows.filter(status="done").values("created_at", "processed_at")
+    )
+    duplicates = (
+        Case.objects.values("number")
+        .annotate(n=Count("id"))
+        .filter(n__gt=1, number__isnull=False)
+        .count()
+    )
+    return {
+        "ids": len(keys),
+        "intakes": rows.count(),
+        "submitted": done.count(),
+        "distinct_numbers": done.values("case__number").distinct().count(),
+        "key_matches": done.filter(case__submission_key=F("submission_key")).count(),
+        "rejected": rows.filter(status="rejected").count(),
+        "pending": rows.filter(status="pending").count(),
+        "drafts": Case.objects.filter(status="draft").count(),
+        "duplicate_numbers": duplicates,
+        "total_cases": Case.objects.count(),
+        "case_lag_p50_ms": statistics.median(lags) if lags else None,
+        "case_lag_p95_ms": seed.percentile(lags, 0.95),
+    }
+
+
+def pending_intakes() -> int:
+    from zhengwu.cases.models import CaseIntake
+
+    return CaseIntake.objects.filter(status="pending").count()
+
+
+def start_workers(count: int, nice: int, env: dict[str, str], log: Path) -> list:
+    """``count`` task workers (``manage.py db_worker``) at scheduling priority
+    ``nice`` and the scheduler (``manage.py run_scheduler``, which enqueues the
+    task that drains pending intakes every ZHENGWU_INTAKE_INTERVAL_SECONDS): the
+    platform's own background processing of what the web took in."""
+    env = {**env, "PGAPPNAME": WORKER_APP}
+    processes = [
+        subprocess.Popen(
+            [
+                "nice",
+                "-n",
+                str(nice),
+                str(ROOT / ".venv" / "bin" / "python"),
+                str(ROOT / "manage.py"),
+                "run_scheduler",
+            ],
+            env=env,
+            cwd=str(ROOT),
+            stdout=open(log.with_suffix(".scheduler.out"), "w"),
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    ]
+    for index in range(count):
+        command = [
+            "nice",
+            "-n",
+            str(nice),
+            str(ROOT / ".venv" / "bin" / "python"),
+            str(ROOT / "manage.py"),
+            "db_worker",
+            "--interval",
+            "0.2",
+            "--no-reload",
+            "--no-startup-delay",
+            "--worker-id",
+            f"bench-{index}",
+        ]
+        processes.append(
+            subprocess.Popen(
+                command,
+                env=env,
+                cwd=str(ROOT),
+                stdout=open(log.with_suffix(f".{index}.out"), "w"),
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+        )
+    return processes
+
+
 def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
@@ -407,12 +527,28 @@ def orchestrate(args: argparse.Namespace) -> None:
                         "3",
                         "--replays",
                         "0",
+                        *(["--respond-async"] if args.respond_async else []),
                     ],
                     check=True,
                     capture_output=True,
                     text=True,
                 )
+                workers = (
+                    start_workers(
+                        args.workers, args.worker_nice, env, VAR / "bench-worker.log"
+                    )
+                    if args.respond_async
+                    else []
+                )
+                if workers:  # the warm-up's intakes first
+                    while pending_intakes():
+                        time.sleep(0.5)
+                    if args.defer_workers:  # taking in alone; cases made after
+                        for worker in workers:
+                            os.killpg(worker.pid, signal.SIGSTOP)
                 cpu_before = server_cpu(server.pid, args.db)
+                web_pids = children(server.pid)
+                worker_before = worker_cpu(workers, args.db)
                 driver = subprocess.Popen(
                     [
                         sys.executable,
@@ -428,6 +564,7 @@ def orchestrate(args: argparse.Namespace) -> None:
                         str(args.duration),
                         "--replays",
                         str(args.replays),
+                        *(["--respond-async"] if args.respond_async else []),
                     ],
                     stdin=subprocess.PIPE,
                     stdout=subprocess.PIPE,
@@ -436,24 +573,59 @@ def orchestrate(args: argparse.Namespace) -> None:
                 )
                 assert driver.stdout.readline().strip() == "main-done"
                 cpu_after = server_cpu(server.pid, args.db)
+                worker_after = worker_cpu(workers, args.db)
+                drain = {}
+                if workers:
+                    if args.defer_workers:
+                        for worker in workers:
+                            os.killpg(worker.pid, signal.SIGCONT)
+                    drain_began = time.perf_counter()
+                    drain["backlog_at_end"] = pending_intakes()
+                    while pending_intakes():
+                        time.sleep(0.25)
+                    drain["drain_seconds"] = time.perf_counter() - drain_began
+                    drain["worker_cpu_s_during_load"] = sum(
+                        worker_after.get(pid, 0.0) - worker_before.get(pid, 0.0)
+                        for pid in worker_after
+                    )
+                    drained = worker_cpu(workers, args.db)
+                    drain["worker_cpu_s_total"] = sum(
+                        drained.get(pid, 0.0) - worker_before.get(pid, 0.0)
+                        for pid in drained
+                    )
                 stdout, stderr = driver.communicate("go\n")
                 if driver.returncode:
                     raise SystemExit(f"driver failed: {stderr[-2000:]}")
                 del warm
             finally:
                 stop_server(server)
+                for worker in locals().get("workers") or []:
+                    stop_server(worker)
             if stderr.strip():
                 print(stderr.strip()[:2000])
             outcome = json.loads(stdout.strip().splitlines()[-1])
-            check = verify(outcome.pop("ids"))
+            keys = outcome.pop("keys")
+            ids = outcome.pop("ids")
+            check = verify_intakes(keys) if args.respond_async else verify(ids)
+            outcome.update(drain)
+            if drain:
+                outcome["worker_cpu_ms_per_case"] = (
+                    1000 * drain["worker_cpu_s_total"] / max(1, outcome["created"])
+                )
             server_seconds = sum(
                 cpu_after.get(pid, 0.0) - cpu_before.get(pid, 0.0) for pid in cpu_after
+            )
+            web_seconds = sum(
+                cpu_after.get(pid, 0.0) - cpu_before.get(pid, 0.0)
+                for pid in cpu_after
+                if pid in web_pids
             )
             outcome.update(
                 config=config,
                 clients=args.clients,
                 check=check,
                 server_cpu_ms=1000 * server_seconds / max(1, outcome["requests"]),
+                web_cpu_ms=1000 * web_seconds / max(1, outcome["requests"]),
                 driver_cpu_ms=1000
                 * outcome.pop("driver_cpu")
                 / max(1, outcome["requests"]),
@@ -474,7 +646,7 @@ def orchestrate(args: argparse.Namespace) -> None:
     )
     print("|---|---|---|---|---|---|---|---|---|---|---|---|")
     for r in results:
-        errors = {k: v for k, v in r["statuses"].items() if k != "201"}
+        errors = {k: v for k, v in r["statuses"].items() if k not in {"201", "202"}}
         c = r["check"]
         ok = (
             c["submitted"] == c["ids"] == c["distinct_numbers"]
@@ -490,6 +662,14 @@ def orchestrate(args: argparse.Namespace) -> None:
             f"{r['replay_p50'] or 0:.1f} | {r['replay_p95'] or 0:.1f} | "
             f"{'ok' if ok else 'MISMATCH ' + json.dumps(c)} |"
         )
+        if "drain_seconds" in r:
+            print(
+                f"  async: backlog at the end of the load {r['backlog_at_end']}, "
+                f"drained in {r['drain_seconds']:.1f} s; intake to case p50 "
+                f"{c['case_lag_p50_ms'] or 0:.0f} ms, p95 {c['case_lag_p95_ms'] or 0:.0f} ms; "
+                f"rejected {c['rejected']}, pending {c['pending']}, key matches "
+                f"{c['key_matches']}"
+            )
 
 
 def main() -> None:
@@ -501,6 +681,7 @@ def main() -> None:
     d.add_argument("--threads", type=int, default=16)
     d.add_argument("--duration", type=float, default=20)
     d.add_argument("--replays", type=int, default=500)
+    d.add_argument("--respond-async", action="store_true")
     parser.add_argument("--db", default=DEFAULT_DB)
     parser.add_argument("--port", type=int, default=0, help="0: a free port")
     parser.add_argument(
@@ -513,6 +694,22 @@ def main() -> None:
     parser.add_argument("--listings-per-department", type=int, default=5)
     parser.add_argument("--citizens", type=int, default=200)
     parser.add_argument("--world", default=str(VAR / "bench-cases-world.json"))
+    parser.add_argument(
+        "--respond-async",
+        action="store_true",
+        help="the asynchronous path (Prefer: respond-async, 202), with task workers",
+    )
+    parser.add_argument("--workers", type=int, default=1, help="task workers (async)")
+    parser.add_argument(
+        "--defer-workers",
+        action="store_true",
+        help="async: the task workers and scheduler are stopped (SIGSTOP) during the "
+        "timed load and resumed after it (peak taking-in capacity; the backlog is "
+        "drained afterwards)",
+    )
+    parser.add_argument(
+        "--worker-nice", type=int, default=10, help="nice value of the task workers"
+    )
     parser.add_argument("--reuse", action="store_true", help="database already set up")
     parser.add_argument("--keep", action="store_true", help="do not drop the database")
     args = parser.parse_args()

@@ -12,9 +12,11 @@ another identity."""
 
 from __future__ import annotations
 
+import functools
 import hashlib
 from typing import Any
 
+from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
 from django.http import HttpRequest
 from django.utils import timezone
@@ -23,6 +25,7 @@ from ninja.errors import AuthenticationError
 from ninja.security import HttpBearer
 from oauth2_provider.models import AccessToken
 
+from .models import ClientPolicy
 from .oidc import API_SCOPE, effective_scopes
 
 __all__ = [
@@ -43,6 +46,36 @@ def bearer_token(request: HttpRequest) -> str | None:
     return token.strip() or ""
 
 
+@functools.cache
+def _token_columns() -> tuple[str, ...]:
+    """What a bearer check reads: the token's own columns, the client's policy
+    and the whole user (the request's user); not the client's secrets, redirect
+    URIs or keys (every API request runs this query: about a fifth less work)."""
+    user_columns = tuple(
+        f"user__{field.name}" for field in get_user_model()._meta.concrete_fields
+    )
+    return (
+        "id",
+        "token",
+        "token_checksum",
+        "expires",
+        "scope",
+        "created",
+        "updated",
+        "user",
+        "application",
+        "application__id",
+        "application__client_id",
+        "application__name",
+        "application__policy",
+        *[
+            f"application__policy__{field.name}"
+            for field in ClientPolicy._meta.concrete_fields
+        ],
+        *user_columns,
+    )
+
+
 def live_access_token(token: str) -> AccessToken | None:
     """The access token ``token`` names while it is still good: issued by this
     provider to a client, not expired or revoked, its user (if any) active. The
@@ -53,6 +86,7 @@ def live_access_token(token: str) -> AccessToken | None:
     checksum = hashlib.sha256(token.encode()).hexdigest()
     access = (
         AccessToken.objects.select_related("user", "application__policy")
+        .only(*_token_columns())
         .filter(token_checksum=checksum)
         .first()
     )
