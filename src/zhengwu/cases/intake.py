@@ -11,7 +11,8 @@ application in with the least work that still makes it safe to answer:
    ``INTAKE_RULES_SECONDS`` old);
 2. the application is committed as a ``CaseIntake`` row (encrypted form, the
    sender's address and request id) with its audit record, and 202 answers;
-3. the ``process_intake`` task turns it into a case through ``services.case_apply``
+3. the ``process_pending_intakes`` task (scheduled every
+   ``ZHENGWU_INTAKE_INTERVAL_SECONDS``) turns it into a case through ``services.case_apply``
    — the same service, checks and audit as the synchronous path, run as the
    applicant and recorded from the request's address — and the intake points at
    the case (``done``) or holds the reason it was refused (``rejected``; the
@@ -20,8 +21,9 @@ application in with the least work that still makes it safe to answer:
 The door's checks are a courtesy (an immediate 4xx for what is plainly wrong); the
 task's checks decide. A listing withdrawn a few seconds before the intake was taken
 in is refused there. Idempotent everywhere: one intake per applicant and key, one
-case per intake (the case carries the same key), a task run twice changes nothing
-the second time, and a sweeper enqueues intakes whose task was lost."""
+case per intake (the case carries the same key), and a settled intake is never
+settled again. No task row is written per application: the scheduled task drains
+whatever is pending, so a lost task loses nothing either."""
 
 from __future__ import annotations
 
@@ -34,7 +36,7 @@ from typing import Any
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -177,21 +179,12 @@ def case_intake(
                 target=intake,
                 data={"listing_code": listing_code},
             )
-            intake_id = intake.pk
-            transaction.on_commit(lambda: _enqueue(intake_id))
     except IntegrityError:
         earlier = intake_for_key(user, key)
         if earlier is None:
             raise
         return earlier, False
     return intake, True
-
-
-def _enqueue(intake_id: int, *, run_after: datetime.datetime | None = None) -> None:
-    from .tasks import process_intake
-
-    task = process_intake.using(run_after=run_after) if run_after else process_intake
-    task.enqueue(intake_id=intake_id)
 
 
 def intake_for_key(user: AbstractBaseUser, key: str) -> CaseIntake | None:
@@ -205,112 +198,135 @@ def intake_for_key(user: AbstractBaseUser, key: str) -> CaseIntake | None:
     )
 
 
-# --- turning an intake into a case (the task) ---------------------------------------
+# --- turning intakes into cases (the scheduled task) -------------------------------
 
 
-def intake_process(intake_id: int) -> str:
-    """Make the case of one pending intake, or record why it cannot be made. A done
-    or rejected intake is left alone; an unexpected failure leaves it pending (the
-    task is retried by the sweeper) and counts the attempt."""
-    try:
-        return _process(intake_id)
-    except Exception:
-        CaseIntake.objects.filter(pk=intake_id, status=IntakeStatus.PENDING).update(
-            attempts=F("attempts") + 1, updated_at=timezone.now()
+def _eligible() -> Q:
+    """Pending intakes not yet tried, or whose last failed try is old enough."""
+    retry_before = timezone.now() - datetime.timedelta(
+        seconds=settings.ZHENGWU_INTAKE_RETRY_SECONDS
+    )
+    return Q(status=IntakeStatus.PENDING) & (
+        Q(attempts=0)
+        | Q(
+            attempts__lt=settings.ZHENGWU_INTAKE_MAX_ATTEMPTS,
+            updated_at__lt=retry_before,
         )
-        logger.exception("intake_failed", intake_id=intake_id)
-        raise
+    )
 
 
-def _process(intake_id: int) -> str:
+def process_pending_intakes(*, budget_seconds: float | None = None) -> int:
+    """Make the cases of pending intakes, oldest first, one transaction each, until
+    none is left or the time budget is spent; returns how many were settled. Two
+    runs at once share the work (``SKIP LOCKED``). An unexpected failure leaves the
+    intake pending with the attempt counted (tried again after
+    ``ZHENGWU_INTAKE_RETRY_SECONDS``; after ``ZHENGWU_INTAKE_MAX_ATTEMPTS`` it stays
+    for an operator, logged as ``intake_stuck``, never dropped)."""
+    budget = (
+        settings.ZHENGWU_INTAKE_BUDGET_SECONDS
+        if budget_seconds is None
+        else budget_seconds
+    )
+    deadline = time.monotonic() + budget
+    settled = 0
+    failed: list[int] = []
+    while time.monotonic() < deadline:
+        intake_id = None
+        try:
+            with transaction.atomic():
+                intake = (
+                    CaseIntake.objects.select_for_update(of=("self",), skip_locked=True)
+                    .select_related("applicant")
+                    .filter(_eligible())
+                    .exclude(pk__in=failed)
+                    .order_by("pk")
+                    .first()
+                )
+                if intake is None:
+                    break
+                intake_id = intake.pk
+                _settle(intake)
+            settled += 1
+        except Exception:
+            if intake_id is None:
+                raise
+            failed.append(intake_id)
+            _count_failure(intake_id)
+    return settled
+
+
+def _count_failure(intake_id: int) -> None:
+    CaseIntake.objects.filter(pk=intake_id, status=IntakeStatus.PENDING).update(
+        attempts=F("attempts") + 1, updated_at=timezone.now()
+    )
+    attempts = (
+        CaseIntake.objects.filter(pk=intake_id)
+        .values_list("attempts", flat=True)
+        .first()
+    )
+    if attempts is not None and attempts >= settings.ZHENGWU_INTAKE_MAX_ATTEMPTS:
+        logger.error("intake_stuck", intake_id=intake_id, attempts=attempts)
+    else:
+        logger.exception("intake_failed", intake_id=intake_id, attempts=attempts)
+
+
+def _settle(intake: CaseIntake) -> None:
+    """Make the case of a locked pending intake, or record why not."""
     from .notify import user_notify
     from .services import case_apply
 
-    with transaction.atomic():
-        intake = (
-            CaseIntake.objects.select_for_update(of=("self",))
-            .select_related("applicant")
-            .filter(pk=intake_id)
-            .first()
-        )
-        if intake is None:
-            return "missing"
-        if intake.status != IntakeStatus.PENDING:
-            return intake.status
-        payload = json.loads(intake.payload)
-        acting = _acting(payload.get("acting"))
-        with (
-            request_context(source_ip=intake.source_ip, request_id=intake.request_id),
-            audit.acting_for(acting.principal_label if acting is not None else ""),
-        ):
-            try:
-                with transaction.atomic():  # a refusal rolls back its own writes
-                    case = case_apply(
-                        user=intake.applicant,
-                        acting=acting,
-                        listing_code=intake.listing_code,
-                        form_data=payload.get("form_data") or {},
-                        handling_item_code=payload.get("handling_item_code") or "",
-                        submission_key=intake.submission_key,
-                    )
-            except CaseError as error:
-                intake.status = IntakeStatus.REJECTED
-                intake.error = {
-                    "code": error.code,
-                    "message": str(error.message),
-                    "fields": {k: [str(m) for m in v] for k, v in error.fields.items()},
-                    "status": error.status,
-                }
-                audit.record(
-                    acting_user=None,
-                    actor_label=SYSTEM_INTAKE,
-                    event="cases.intake_rejected",
-                    target=intake,
-                    data={"code": error.code},
+    payload = json.loads(intake.payload)
+    acting = _acting(payload.get("acting"))
+    with (
+        request_context(source_ip=intake.source_ip, request_id=intake.request_id),
+        audit.acting_for(acting.principal_label if acting is not None else ""),
+    ):
+        try:
+            with transaction.atomic():  # a refusal rolls back its own writes
+                case = case_apply(
+                    user=intake.applicant,
+                    acting=acting,
+                    listing_code=intake.listing_code,
+                    form_data=payload.get("form_data") or {},
+                    handling_item_code=payload.get("handling_item_code") or "",
+                    submission_key=intake.submission_key,
                 )
-                user_notify(
-                    recipient=intake.applicant,
-                    event="intake_rejected",
-                    reference=f"intake:{intake.pk}:rejected",
-                    title=_("申请未能受理"),
-                    body=_("您提交的申请（幂等键 %(key)s）未能生成办件：%(reason)s")
-                    % {"key": intake.submission_key, "reason": error.message},
-                )
-            else:
-                intake.status = IntakeStatus.DONE
-                intake.case = case
-        intake.attempts += 1
-        intake.processed_at = timezone.now()
-        intake.save(
-            update_fields=[
-                "status",
-                "case",
-                "error",
-                "attempts",
-                "processed_at",
-                "updated_at",
-            ]
-        )
-    logger.info("intake_processed", intake_id=intake_id, status=intake.status)
-    return intake.status
-
-
-def requeue_stale_intakes() -> int:
-    """Enqueue again every intake still pending after the staleness window: its task
-    was lost (the process died between commit and enqueue) or failed. Intakes that
-    failed ``ZHENGWU_INTAKE_MAX_ATTEMPTS`` times stay pending for an operator and
-    are logged, never dropped. Returns how many were enqueued."""
-    stale_before = timezone.now() - datetime.timedelta(
-        seconds=settings.ZHENGWU_INTAKE_STALE_SECONDS
+        except CaseError as error:
+            intake.status = IntakeStatus.REJECTED
+            intake.error = {
+                "code": error.code,
+                "message": str(error.message),
+                "fields": {k: [str(m) for m in v] for k, v in error.fields.items()},
+                "status": error.status,
+            }
+            audit.record(
+                acting_user=None,
+                actor_label=SYSTEM_INTAKE,
+                event="cases.intake_rejected",
+                target=intake,
+                data={"code": error.code},
+            )
+            user_notify(
+                recipient=intake.applicant,
+                event="intake_rejected",
+                reference=f"intake:{intake.pk}:rejected",
+                title=_("申请未能受理"),
+                body=_("您提交的申请（幂等键 %(key)s）未能生成办件：%(reason)s")
+                % {"key": intake.submission_key, "reason": error.message},
+            )
+        else:
+            intake.status = IntakeStatus.DONE
+            intake.case = case
+    intake.attempts += 1
+    intake.processed_at = timezone.now()
+    intake.save(
+        update_fields=[
+            "status",
+            "case",
+            "error",
+            "attempts",
+            "processed_at",
+            "updated_at",
+        ]
     )
-    pending = CaseIntake.objects.filter(
-        status=IntakeStatus.PENDING, updated_at__lt=stale_before
-    ).values_list("pk", "attempts")
-    count = 0
-    for intake_id, attempts in pending.iterator():
-        if attempts >= settings.ZHENGWU_INTAKE_MAX_ATTEMPTS:
-            logger.error("intake_stuck", intake_id=intake_id, attempts=attempts)
-            continue
-        _enqueue(intake_id)
-        count += 1
-    return count
+    logger.info("intake_processed", intake_id=intake.pk, status=intake.status)

@@ -195,16 +195,9 @@ def refresh_deadlines() -> int:
 
 
 @task()
-def process_intake(intake_id: int) -> str:
-    """Turn one application taken in (收件) into a case; idempotent."""
-    from .intake import intake_process
+def process_pending_intakes() -> int:
+    """Make the cases of the applications taken in (收件) and still pending
+    (scheduled every ZHENGWU_INTAKE_INTERVAL_SECONDS); idempotent."""
+    from .intake import process_pending_intakes as drain
 
-    return intake_process(intake_id)
-
-
-@task()
-def requeue_stale_intakes() -> int:
-    """Enqueue again the intakes whose task was lost (scheduled every minute)."""
-    from .intake import requeue_stale_intakes as requeue
-
-    return requeue()
+    return drain()

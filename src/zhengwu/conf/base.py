@@ -350,9 +350,12 @@ ZHENGWU_NOTIFICATION_MAX_ATTEMPTS = env(
 ZHENGWU_NOTIFICATION_STALE_SECONDS = env(
     "NOTIFICATION_STALE_SECONDS", default=120, cast=as_int
 )
-# An application taken in on the API's asynchronous path (收件) still pending this
-# long lost its task: the sweeper enqueues it again, up to the attempts limit.
-ZHENGWU_INTAKE_STALE_SECONDS = env("INTAKE_STALE_SECONDS", default=120, cast=as_int)
+# Applications taken in on the API's asynchronous path (收件): the scheduled task that
+# makes their cases runs this often, for at most this long; a failed one is tried
+# again after the retry delay, up to the attempts limit (then left to an operator).
+ZHENGWU_INTAKE_INTERVAL_SECONDS = env("INTAKE_INTERVAL_SECONDS", default=2, cast=as_int)
+ZHENGWU_INTAKE_BUDGET_SECONDS = env("INTAKE_BUDGET_SECONDS", default=50, cast=as_int)
+ZHENGWU_INTAKE_RETRY_SECONDS = env("INTAKE_RETRY_SECONDS", default=60, cast=as_int)
 ZHENGWU_INTAKE_MAX_ATTEMPTS = env("INTAKE_MAX_ATTEMPTS", default=10, cast=as_int)
 # Where providers post their asynchronous notifications (this platform's base URL).
 ZHENGWU_CALLBACK_BASE_URL = env("CALLBACK_BASE_URL", default="http://127.0.0.1:8000")

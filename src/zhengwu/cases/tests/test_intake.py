@@ -13,7 +13,7 @@ from django_tasks_db.models import DBTaskResult
 
 from zhengwu.cases.constants import CaseStatus, IntakeStatus
 from zhengwu.cases.models import Case, CaseIntake, Notification
-from zhengwu.cases.tasks import process_intake, requeue_stale_intakes
+from zhengwu.cases.tasks import process_pending_intakes
 from zhengwu.catalog.tests.factories import complete_guide
 from zhengwu.core.models import AuditEvent
 
@@ -22,7 +22,6 @@ from .test_api import API, bearer
 
 pytestmark = pytest.mark.django_db
 
-PROCESS = "zhengwu.cases.tasks.process_intake"
 ASYNC = {"Prefer": "respond-async"}
 
 
@@ -46,7 +45,7 @@ def _intake(user, key) -> CaseIntake:
     return CaseIntake.objects.get(applicant=user, submission_key=key)
 
 
-def test_an_async_application_is_taken_in_with_202_and_queued_after_commit(
+def test_an_async_application_is_taken_in_with_202_and_committed(
     client, world, open_listing, django_capture_on_commit_callbacks
 ):
     # given a citizen with an API token
@@ -62,7 +61,8 @@ def test_an_async_application_is_taken_in_with_202_and_queued_after_commit(
     assert response["Location"] == body["status_url"]
     assert response["Preference-Applied"] == "respond-async"
     assert not Case.objects.filter(applicant=user).exists()
-    # and the intake is committed with the sender's address, audited, and queued
+    # and the intake is committed with the sender's address and audited; no task
+    # row per application (the scheduled task drains pending intakes)
     intake = _intake(user, "async-key-000001")
     assert intake.source_ip == "198.51.100.7"
     event = AuditEvent.objects.get(
@@ -70,7 +70,7 @@ def test_an_async_application_is_taken_in_with_202_and_queued_after_commit(
     )
     assert event.actor == user
     assert event.source_ip == "198.51.100.7"
-    assert DBTaskResult.objects.filter(task_path=PROCESS).count() == 1
+    assert not DBTaskResult.objects.exists()
 
 
 def test_the_form_is_encrypted_in_the_intake_row(client, world, open_listing):
@@ -94,8 +94,8 @@ def test_the_task_makes_the_case_through_the_same_service(client, world, open_li
     user = world.citizen.user
     _post(client, user, open_listing, "async-key-000003")
     intake = _intake(user, "async-key-000003")
-    # when the task runs
-    assert process_intake.call(intake_id=intake.pk) == IntakeStatus.DONE
+    # when the scheduled task runs
+    assert process_pending_intakes.call() == 1
     # then a submitted case with a number, made with the intake's key
     intake.refresh_from_db()
     case = intake.case
@@ -134,9 +134,9 @@ def test_a_retry_before_the_task_ran_takes_nothing_in_twice(
 def test_running_the_task_twice_makes_one_case(client, world, open_listing):
     user = world.citizen.user
     _post(client, user, open_listing, "async-key-000005")
-    intake = _intake(user, "async-key-000005")
-    process_intake.call(intake_id=intake.pk)
-    assert process_intake.call(intake_id=intake.pk) == IntakeStatus.DONE
+    assert process_pending_intakes.call() == 1
+    assert process_pending_intakes.call() == 0
+    assert _intake(user, "async-key-000005").status == IntakeStatus.DONE
     assert Case.objects.filter(applicant=user).count() == 1
     assert AuditEvent.objects.filter(event="cases.submitted").count() == 1
 
@@ -155,7 +155,7 @@ def test_a_synchronous_retry_with_the_key_and_the_task_make_one_case(
         headers={**bearer(user), "Idempotency-Key": "async-key-000006"},
     )
     intake = _intake(user, "async-key-000006")
-    process_intake.call(intake_id=intake.pk)
+    process_pending_intakes.call()
     # then one case, the intake pointing at it
     assert sync.status_code == 201
     intake.refresh_from_db()
@@ -221,7 +221,7 @@ def test_a_refusal_at_the_task_is_recorded_told_and_answered_on_retry(
     )
     intake = _intake(user, "async-key-000007")
     # when the task runs
-    assert process_intake.call(intake_id=intake.pk) == IntakeStatus.REJECTED
+    assert process_pending_intakes.call() == 1
     # then no case, the reason kept, audited as the system, the applicant told
     assert not Case.objects.filter(applicant=user).exists()
     intake.refresh_from_db()
@@ -254,46 +254,45 @@ def test_an_applicant_cannot_see_another_applicants_intake(client, world, open_l
     assert CaseIntake.objects.filter(submission_key="async-key-000008").count() == 2
 
 
-def test_an_unexpected_failure_leaves_the_intake_pending_and_counted(
+@override_settings(ZHENGWU_INTAKE_RETRY_SECONDS=60, ZHENGWU_INTAKE_MAX_ATTEMPTS=3)
+def test_a_failure_leaves_the_intake_pending_counted_and_tried_again_later(
     client, world, open_listing
 ):
-    # given an intake whose stored payload cannot be read
+    # given two intakes, the first one's stored payload unreadable
     user = world.citizen.user
     _post(client, user, open_listing, "async-key-000009")
-    intake = _intake(user, "async-key-000009")
-    CaseIntake.objects.filter(pk=intake.pk).update(payload="not json")
-    # when the task runs
-    with pytest.raises(ValueError):
-        process_intake.call(intake_id=intake.pk)
-    # then it is still pending, with the attempt counted
-    intake.refresh_from_db()
-    assert intake.status == IntakeStatus.PENDING
-    assert intake.attempts == 1
-
-
-@override_settings(ZHENGWU_INTAKE_STALE_SECONDS=60, ZHENGWU_INTAKE_MAX_ATTEMPTS=3)
-def test_the_sweeper_requeues_lost_intakes_but_not_given_up_ones(
-    client, world, open_listing, django_capture_on_commit_callbacks
-):
-    # given two intakes whose tasks were lost long ago, one failed too often
-    user = world.citizen.user
     _post(client, user, open_listing, "async-key-000010")
+    broken = _intake(user, "async-key-000009")
+    CaseIntake.objects.filter(pk=broken.pk).update(payload="not json")
+    # when the task runs
+    settled = process_pending_intakes.call()
+    # then the other one is settled, the broken one pending with the attempt counted
+    assert settled == 1
+    assert _intake(user, "async-key-000010").status == IntakeStatus.DONE
+    broken.refresh_from_db()
+    assert (broken.status, broken.attempts) == (IntakeStatus.PENDING, 1)
+    # and it is not tried again at once, only after the retry delay
+    assert process_pending_intakes.call() == 0
+    assert _intake(user, "async-key-000009").attempts == 1
+    CaseIntake.objects.filter(pk=broken.pk).update(
+        updated_at=timezone.now() - datetime.timedelta(minutes=2),
+        payload=_intake(user, "async-key-000010").payload,
+    )
+    assert process_pending_intakes.call() == 1
+    assert _intake(user, "async-key-000009").status == IntakeStatus.DONE
+
+
+@override_settings(ZHENGWU_INTAKE_RETRY_SECONDS=60, ZHENGWU_INTAKE_MAX_ATTEMPTS=3)
+def test_an_intake_that_failed_too_often_is_left_for_an_operator(
+    client, world, open_listing
+):
+    # given an intake that failed three times, long ago
+    user = world.citizen.user
     _post(client, user, open_listing, "async-key-000011")
-    _post(client, user, open_listing, "async-key-000012")  # fresh: left alone
-    long_ago = timezone.now() - datetime.timedelta(minutes=10)
-    CaseIntake.objects.filter(submission_key="async-key-000010").update(
-        updated_at=long_ago
-    )
     CaseIntake.objects.filter(submission_key="async-key-000011").update(
-        updated_at=long_ago, attempts=3
+        attempts=3, updated_at=timezone.now() - datetime.timedelta(hours=1)
     )
-    DBTaskResult.objects.all().delete()
-    # when the sweeper runs
-    assert requeue_stale_intakes.call() == 1
-    # then only the lost one is queued again, and running it makes the case
-    task = DBTaskResult.objects.get(task_path=PROCESS)
-    lost = _intake(user, "async-key-000010")
-    assert task.args_kwargs["kwargs"] == {"intake_id": lost.pk}
-    process_intake.call(intake_id=lost.pk)
-    lost.refresh_from_db()
-    assert lost.status == IntakeStatus.DONE
+    # when the task runs, then it is left pending (not dropped, not retried)
+    assert process_pending_intakes.call() == 0
+    intake = _intake(user, "async-key-000011")
+    assert intake.status == IntakeStatus.PENDING
