@@ -104,7 +104,7 @@ def main() -> None:
         if args.sql:
             for q in queries.captured_queries:
                 print("  ", q["sql"][:220])
-        profile = cProfile.Profile() if args.cprofile else None
+        profile = cProfile.Profile(time.process_time) if args.cprofile else None
         started_cpu, started = time.process_time(), time.perf_counter()
         if profile:
             profile.enable()

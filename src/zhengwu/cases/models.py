@@ -487,7 +487,7 @@ class CaseIntake(BaseModel):
         ]
         indexes = [
             models.Index(
-                fields=["updated_at"],
+                fields=["id"],
                 name="intake_pending_idx",
                 condition=models.Q(status="pending"),
             ),

@@ -84,12 +84,13 @@ def live_access_token(token: str) -> AccessToken | None:
     if not token or len(token) > 512:
         return None
     checksum = hashlib.sha256(token.encode()).hexdigest()
-    access = (
+    # token_checksum is unique: no ORDER BY (as .first() would add) to build
+    found = list(
         AccessToken.objects.select_related("user", "application__policy")
         .only(*_token_columns())
-        .filter(token_checksum=checksum)
-        .first()
+        .filter(token_checksum=checksum)[:1]
     )
+    access = found[0] if found else None
     if access is None or access.application is None:
         return None
     if access.expires <= timezone.now():

@@ -36,7 +36,7 @@ class Migration(migrations.Migration):
                 'verbose_name': '收件',
                 'verbose_name_plural': '收件',
                 'ordering': ['pk'],
-                'indexes': [models.Index(condition=models.Q(('status', 'pending')), fields=['updated_at'], name='intake_pending_idx')],
+                'indexes': [models.Index(condition=models.Q(('status', 'pending')), fields=['id'], name='intake_pending_idx')],
                 'constraints': [models.UniqueConstraint(fields=('applicant', 'submission_key'), name='intake_unique_submission_key')],
             },
         ),
