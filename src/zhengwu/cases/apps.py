@@ -27,6 +27,7 @@ EVENT_LABELS: dict[str, object] = {
     "cases.extension_requested": _("申请延长办理期限"),
     "cases.extension_decided": _("审批延期申请"),
     "cases.deadline_recomputed": _("重新计算办结期限"),
+    "cases.deadline_state_changed": _("期限状态变化（临期、超期）"),
     "cases.payment_ordered": _("生成缴费订单"),
     "cases.payment_paid": _("缴费成功"),
     "cases.payment_refunded": _("退款"),

@@ -244,7 +244,8 @@ def refresh_deadlines(on: datetime.date | None = None) -> dict[str, int]:
       accepted here, audited as the system;
     - an acceptance limit that could not be computed (unknown year) is computed;
     - every accepted case's due date, warning date and state are recomputed (a
-      changed due date is audited; the audit keeps the history).
+      changed due date and a changed state — normal, warning, overdue — are
+      audited as the system; the audit keeps the history).
     """
     from django.db import transaction
 
@@ -255,7 +256,7 @@ def refresh_deadlines(on: datetime.date | None = None) -> dict[str, int]:
 
     on = on or today()
     calendar = WorkingCalendar()
-    counts = {"accepted_by_law": 0, "recomputed": 0, "checked": 0}
+    counts = {"accepted_by_law": 0, "recomputed": 0, "state_changed": 0, "checked": 0}
     submitted = Case.objects.filter(status=CaseStatus.SUBMITTED).only(
         "pk", "submitted_at", "acceptance_due_on"
     )
@@ -291,7 +292,7 @@ def refresh_deadlines(on: datetime.date | None = None) -> dict[str, int]:
             )
             if case is None:
                 continue
-            old_due = case.due_on
+            old_due, old_state = case.due_on, case.deadline_state
             changed = apply(case, on=on, calendar=calendar)
             if not changed:
                 continue
@@ -308,5 +309,14 @@ def refresh_deadlines(on: datetime.date | None = None) -> dict[str, int]:
                         "from": old_due.isoformat() if old_due else None,
                         "to": case.due_on.isoformat() if case.due_on else None,
                     },
+                )
+            if "deadline_state" in changed:  # 临期 / 超期: who is told, who is rated
+                counts["state_changed"] += 1
+                audit.record(
+                    acting_user=None,
+                    actor_label="system:deadlines",
+                    event="cases.deadline_state_changed",
+                    target=case,
+                    data={"from": old_state, "to": case.deadline_state},
                 )
     return counts

@@ -239,3 +239,38 @@ def test_refresh_leaves_answered_cases_alone(world: World):
     deadlines.refresh_deadlines(D(2026, 11, 30))
     # then
     assert Case.objects.get(pk=case.pk).status == CaseStatus.SUPPLEMENT_REQUESTED
+
+
+@pytest.mark.django_db
+def test_refresh_audits_a_case_turning_warning_then_overdue(world: World):
+    # given a case accepted Monday 11/2 with 5 working days (due Monday 11/9)
+    case = CaseFactory(
+        accepted=True,
+        organisation=world.org_a,
+        applicant=world.citizen.user,
+        accepted_at=at(D(2026, 11, 2)),
+        limit_days=5,
+    )
+    deadlines.refresh_deadlines(D(2026, 11, 2))
+    case.refresh_from_db()
+    assert case.deadline_state == DeadlineState.NORMAL
+    before = AuditEvent.objects.order_by("-pk").values_list("pk", flat=True).first()
+    # when the days pass: the warning window, then past the due date
+    warning = deadlines.refresh_deadlines(D(2026, 11, 9))
+    again = deadlines.refresh_deadlines(D(2026, 11, 9))
+    overdue = deadlines.refresh_deadlines(D(2026, 11, 10))
+    # then each change of state is audited once, as the system, with from and to
+    changes = list(
+        AuditEvent.objects.filter(
+            event="cases.deadline_state_changed",
+            target_id=str(case.pk),
+            pk__gt=before,
+        ).order_by("pk")
+    )
+    assert [(e.data["from"], e.data["to"]) for e in changes] == [
+        (DeadlineState.NORMAL, DeadlineState.WARNING),
+        (DeadlineState.WARNING, DeadlineState.OVERDUE),
+    ]
+    assert {e.actor_label for e in changes} == {"system:deadlines"}
+    assert (warning["state_changed"], again["state_changed"]) == (1, 0)
+    assert overdue["state_changed"] == 1
