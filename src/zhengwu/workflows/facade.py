@@ -1,9 +1,9 @@
 """The only import surface of ``workflows``: run BPMN processes and DMN decisions for
 a subject (``"case:<pk>"``) without knowing SpiffWorkflow.
 
-A process instance's state (SpiffWorkflow's serialized workflow, spec included) lives
-in ``ProcessInstance.state`` with the definition version it started on, so it
-survives restarts; every write names the revision it read (optimistic lock). Gateway
+A process instance's state (SpiffWorkflow's serialized workflow, as JSON text) lives
+SM4-encrypted in ``ProcessInstance.state`` with the definition version it started on,
+so it survives restarts; every write names the revision it read (optimistic lock). Gateway
 conditions, scripts and DMN entries run in the restricted evaluator
 (``workflows.evaluator``), never in Python's ``eval``.
 
@@ -188,11 +188,16 @@ def _branch(task: Any) -> str:
     return str(item)
 
 
-def _state(definition: ProcessDefinition, workflow: Any) -> dict[str, Any]:
-    return {
-        "definition": {"key": definition.key, "version": definition.version},
-        "workflow": engine.dump_workflow(workflow),
-    }
+def _state(definition: ProcessDefinition, workflow: Any) -> str:
+    """The JSON text stored (encrypted) in ``ProcessInstance.state``."""
+    return json.dumps(
+        {
+            "definition": {"key": definition.key, "version": definition.version},
+            "workflow": engine.dump_workflow(workflow),
+        },
+        ensure_ascii=False,
+        separators=(",", ":"),
+    )
 
 
 def _load(instance: ProcessInstance) -> Any:
@@ -200,7 +205,8 @@ def _load(instance: ProcessInstance) -> Any:
     spec, subprocess_specs = engine.process_spec(
         definition.sm3, definition.bpmn_xml, definition.process_id
     )
-    return engine.load_workflow(instance.state["workflow"], spec, subprocess_specs)
+    stored: dict[str, Any] = json.loads(instance.state)  # keeps the text's key order
+    return engine.load_workflow(stored["workflow"], spec, subprocess_specs)
 
 
 def _instance(subject: str) -> ProcessInstance:

@@ -7,6 +7,7 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from zhengwu.core.fields import EncryptedCharField
 from zhengwu.core.models import BaseModel
 
 
@@ -83,15 +84,18 @@ class DecisionTable(BaseModel):
 
 
 class ProcessInstance(BaseModel):
-    """A running (or finished) process for one subject. ``state`` is SpiffWorkflow's
-    serialized workflow; ``revision`` is the optimistic lock: a write names the
-    revision it read and fails if another write came first."""
+    """A running (or finished) process for one subject. ``state`` is the JSON text
+    of SpiffWorkflow's serialized workflow and its definition, stored SM4-encrypted
+    (等保 8.1.4.8: the process data holds the applicant's form). Text, not a JSON
+    column: PostgreSQL's jsonb reorders keys and SpiffWorkflow restores tasks in
+    mapping order. ``revision`` is the optimistic lock: a write names the revision
+    it read and fails if another write came first."""
 
     subject = models.CharField(_("业务对象"), max_length=100, unique=True)
     definition = models.ForeignKey(
         ProcessDefinition, on_delete=models.PROTECT, related_name="instances"
     )
-    state = models.JSONField(_("流程状态"), default=dict)
+    state = EncryptedCharField(_("流程状态"))
     revision = models.PositiveIntegerField(_("修订号"), default=0)
     is_completed = models.BooleanField(_("已结束"), default=False)
 
