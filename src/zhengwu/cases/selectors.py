@@ -224,7 +224,7 @@ class TimelineEntry:
 
 
 SYSTEM_ACTORS = {
-    "system:deadlines": _("系统（期限届满视为受理）"),
+    "system:deadlines": _("系统（办理期限）"),
     "system:rules": _("系统（秒批规则）"),
 }
 
