@@ -350,6 +350,9 @@ ZHENGWU_NOTIFICATION_MAX_ATTEMPTS = env(
 ZHENGWU_NOTIFICATION_STALE_SECONDS = env(
     "NOTIFICATION_STALE_SECONDS", default=120, cast=as_int
 )
+# Finished task results are kept this many days (failed ones longer), then pruned.
+ZHENGWU_TASK_RESULTS_KEEP_DAYS = env("TASK_RESULTS_KEEP_DAYS", default=14, cast=as_int)
+ZHENGWU_TASK_FAILED_KEEP_DAYS = env("TASK_FAILED_KEEP_DAYS", default=90, cast=as_int)
 # Applications taken in on the API's asynchronous path (收件): the scheduled task that
 # makes their cases runs this often, for at most this long; a failed one is tried
 # again after the retry delay, up to the attempts limit (then left to an operator).

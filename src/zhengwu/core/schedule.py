@@ -40,6 +40,8 @@ SCHEDULE = [
         "zhengwu.core.tasks.seal_audit_log",
         lambda: settings.ZHENGWU_AUDIT_SEAL_SECONDS,
     ),
+    # The task queue's finished results are pruned once a day.
+    Every("zhengwu.core.tasks.prune_task_results", 24 * 3600),
 ]
 
 

@@ -97,3 +97,42 @@ def test_scheduler_stops_cleanly_on_sigterm(tmp_path):
     assert process.returncode == 0, log
     assert "scheduler_stopped" in log
     assert log.count("scheduled_task_enqueued") >= 2
+
+
+def test_prune_deletes_old_finished_results_only(settings):
+    # given task results: old and new successful ones, an old failed one, a ready one
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from zhengwu.core.tasks import prune_task_results, seal_audit_log
+
+    settings.ZHENGWU_TASK_RESULTS_KEEP_DAYS = 14
+    settings.ZHENGWU_TASK_FAILED_KEEP_DAYS = 90
+    now = timezone.now()
+
+    def result(status: str, days_ago: int | None) -> str:
+        row = DBTaskResult.objects.get(id=seal_audit_log.enqueue().id)
+        if days_ago is not None:
+            row.status = status
+            row.finished_at = now - timedelta(days=days_ago)
+            row.save(update_fields=["status", "finished_at"])
+        return str(row.id)
+
+    old_ok = result("SUCCESSFUL", 20)
+    new_ok = result("SUCCESSFUL", 2)
+    old_failed = result("FAILED", 20)
+    ancient_failed = result("FAILED", 100)
+    waiting = result("READY", None)
+
+    # when the daily prune runs
+    prune_task_results.call()
+
+    # then only the old successful one and the very old failed one are gone
+    left = {str(pk) for pk in DBTaskResult.objects.values_list("id", flat=True)}
+    assert left == {new_ok, old_failed, waiting}
+    assert old_ok not in left and ancient_failed not in left
+
+
+def test_prune_is_on_the_schedule():
+    assert "zhengwu.core.tasks.prune_task_results" in {e.task_path for e in SCHEDULE}
