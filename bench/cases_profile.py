@@ -15,9 +15,9 @@ Nothing is asserted about durations.
 from __future__ import annotations
 
 import argparse
-import os
 import cProfile
 import json
+import os
 import pstats
 import random
 import sys
