@@ -120,7 +120,9 @@ def main() -> None:
             f"({seed.machine()})"
         )
         if profile:
-            pstats.Stats(profile).sort_stats(os.environ.get("BENCH_SORT", "cumulative")).print_stats(args.cprofile)
+            pstats.Stats(profile).sort_stats(
+                os.environ.get("BENCH_SORT", "cumulative")
+            ).print_stats(args.cprofile)
     finally:
         connection.close()
         if not args.keep:
