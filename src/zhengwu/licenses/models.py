@@ -188,3 +188,39 @@ class LicenceEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.licence_id} {self.kind} {self.at:%Y-%m-%d}"
+
+
+class LicenceUse(models.Model):
+    """用证: one verification or use of a licence, with its stated reason (用证事由)
+    and who: a user, or anonymous with the IP address. ``nonce`` is the show
+    token's nonce (亮证), unique, so a token serves one verifier only."""
+
+    class Channel(models.TextChoices):
+        TOKEN = "token", _("亮证二维码")
+        IDENTIFIER = "identifier", _("证照标识")
+        FILE = "file", _("证照文件")
+
+    licence = models.ForeignKey(Licence, on_delete=models.PROTECT, related_name="uses")
+    channel = models.CharField(_("查验方式"), max_length=12, choices=Channel.choices)
+    reason = models.CharField(_("用证事由"), max_length=200)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    verifier_label = models.CharField(_("查验方"), max_length=150)
+    source_ip = models.GenericIPAddressField(_("来源地址"), null=True, blank=True)
+    nonce = models.CharField(max_length=32, null=True, blank=True, unique=True)
+    released_fields = models.JSONField(_("出示的照面信息项"), default=list)
+    result = models.CharField(_("查验结果"), max_length=12)
+    at = models.DateTimeField(_("时间"), db_index=True)
+
+    class Meta:
+        ordering = ["-at", "-pk"]
+        verbose_name = _("用证记录")
+        verbose_name_plural = _("用证记录")
+
+    def __str__(self) -> str:
+        return f"{self.licence_id} {self.channel} {self.at:%Y-%m-%d}"
