@@ -100,6 +100,18 @@ def _decision_document(case: Case) -> None:
     decision_document_create(case=case)
 
 
+def _issue_licence(case: Case, acting_user: AbstractBaseUser | None) -> None:
+    from .licences import issue_case_licence
+
+    issue_case_licence(case, acting_user=acting_user)
+
+
+def _record_licence_uses(case: Case, acting_user: AbstractBaseUser | None) -> None:
+    from .licences import record_licence_uses
+
+    record_licence_uses(case, acting_user=acting_user)
+
+
 def _workflows():
     from zhengwu.workflows import facade
 
@@ -419,6 +431,7 @@ def _do_submit(case: Case, *, user: AbstractBaseUser, key: str) -> Case:
         target=case,
         data={"number": case.number, "channel": case.channel},
     )
+    _record_licence_uses(case, user)
     # A draft is submitted once (draft -> submitted only), under its row lock.
     _announce(case, "submitted", first=True)
     _instant_decision(case, config)
@@ -465,10 +478,13 @@ def case_apply(
     principal_label: str = "",
     materials: list[dict[str, Any]] | None = None,
     reuse: list[dict[str, Any]] | None = None,
+    licences: list[dict[str, Any]] | None = None,
 ) -> Case:
     """Draft and submit in one (the API): ``materials`` are uploads
     ({material_name, filename, content}), ``reuse`` earlier materials
-    ({material_name, source_material_id}). Idempotent on ``submission_key``."""
+    ({material_name, source_material_id}), ``licences`` valid electronic licences
+    used instead ({material_name, licence_identifier, consent}). Idempotent on
+    ``submission_key``."""
     key = checked_submission_key(submission_key)
     existing = submission_for_key(user, key)
     if existing is not None:
@@ -500,7 +516,18 @@ def case_apply(
                     material_name=item.get("material_name", ""),
                     source_material_id=item.get("source_material_id"),
                 )
-            if materials or reuse:  # the draft row changed: read it again
+            for item in licences or []:
+                from .licences import material_licence_use
+
+                material_licence_use(
+                    user=user,
+                    acting=acting,
+                    case_id=case.pk,
+                    material_name=item.get("material_name", ""),
+                    licence_identifier=item.get("licence_identifier", ""),
+                    consent=item.get("consent") is True,
+                )
+            if materials or reuse or licences:  # the draft row changed: read again
                 case = Case.objects.select_for_update().get(pk=case.pk)
             # else the row inserted above, unseen by any other transaction
             return _do_submit(case, user=user, key=key)
@@ -1031,6 +1058,8 @@ def _decide(
             "rule": rule,
         },
     )
+    if approve:
+        _issue_licence(case, acting_user)
     _decision_document(case)
     _announce(case, "decided")
     if case.bundle_id is not None:
