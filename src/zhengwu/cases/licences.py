@@ -225,19 +225,26 @@ def material_licence_use(
 
 
 def record_licence_uses(case: Case, *, acting_user: AbstractBaseUser | None) -> None:
-    """On submission (the case has its number): the use of each licence handed in
-    instead of a material (用证, reason "办件 <number>"), in the audit log. The
-    licences app keeps no holder-side use record yet that this could write."""
+    """On submission (the case has its number): record the use of each licence
+    handed in instead of a material (用证, reason "办件 <number>") in the licences
+    app's use records, and in the case's audit trail."""
     for identifier in (
         case.materials.exclude(licence_identifier="")
         .values_list("licence_identifier", flat=True)
         .distinct()
     ):
+        check = licences.licence_use_for_case(
+            identifier, case_number=case.number or "", user=acting_user
+        )
         audit.record(
             acting_user=acting_user,
             event="cases.licence_used",
             target=case,
-            data={"identifier": identifier, "reason": f"办件 {case.number}"},
+            data={
+                "identifier": identifier,
+                "reason": f"办件 {case.number}",
+                "status": check.status,
+            },
         )
 
 

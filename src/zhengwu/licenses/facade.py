@@ -23,6 +23,7 @@ __all__ = [
     "licence_check",
     "licence_file_for_holder",
     "licence_type_info",
+    "licence_use_for_case",
     "licence_types_named",
     "licences_for_holder",
     "valid_licences_for_holder",
@@ -232,4 +233,25 @@ def licence_check(identifier: str) -> LicenceCheck:
         type_name=summary.type_name if summary else "",
         issuer_name=summary.issuer_name if summary else "",
         valid_until=result.valid_until,
+    )
+
+
+def licence_use_for_case(identifier: str, *, case_number: str, user) -> LicenceCheck:
+    """用证 by a case: check licence ``identifier`` handed in with case
+    ``case_number`` and record the use (reason "办件 <number>", by identifier)."""
+    from .uses import check_identifier
+
+    outcome = check_identifier(
+        identifier, reason=f"办件 {case_number}", user=user, source_ip=None
+    )
+    return LicenceCheck(
+        identifier=outcome.identifier,
+        ok=outcome.ok,
+        found=outcome.found,
+        signature_ok=outcome.signature_ok and outcome.metadata_ok,
+        file_digest_ok=outcome.file_digest_ok,
+        status=outcome.status,
+        type_name=outcome.type_name,
+        issuer_name=outcome.issuer_name,
+        valid_until=outcome.valid_until,
     )

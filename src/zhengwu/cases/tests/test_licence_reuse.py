@@ -164,6 +164,11 @@ def test_a_second_application_uses_the_licence_without_upload(setup):
     # and the use is recorded with the case number as reason
     use = AuditEvent.objects.get(event="cases.licence_used", target_id=str(case.pk))
     assert use.data["reason"] == f"办件 {case.number}"
+    # in the licences app's use records too (用证)
+    licence_use = AuditEvent.objects.get(event="licenses.used")
+    assert licence_use.data["reason"] == f"办件 {case.number}"
+    assert licence_use.data["identifier"] == first.licence_identifier
+    assert licence_use.data["result"] == "valid"
     assert AuditEvent.objects.filter(
         event="cases.material_licence_used", target_id=str(case.pk)
     ).exists()
