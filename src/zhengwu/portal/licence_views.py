@@ -10,7 +10,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth.decorators import login_required
+from django.core.cache import cache
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -25,6 +27,23 @@ from .case_views_data import render_page
 
 SESSION_NONCES = "licence_show_nonces"
 MAX_UPLOAD = 10 * 1024 * 1024
+DEFAULT_CHECKS_PER_HOUR = 60
+
+
+def _too_many_checks(request: HttpRequest) -> bool:
+    """Public checks (each one recorded for the holder) per client address and
+    hour: ``ZHENGWU_LICENCE_CHECKS_PER_HOUR`` (default 60)."""
+    limit = int(
+        getattr(settings, "ZHENGWU_LICENCE_CHECKS_PER_HOUR", DEFAULT_CHECKS_PER_HOUR)
+    )
+    key = f"licence-checks:{client_ip(request) or 'unknown'}"
+    cache.add(key, 0, timeout=3600)
+    try:
+        count = cache.incr(key)
+    except ValueError:  # expired between add and incr
+        cache.set(key, 1, timeout=3600)
+        count = 1
+    return count > limit
 
 
 def _holder_licence(request: HttpRequest, pk: int) -> showing.HolderLicence:
@@ -128,6 +147,11 @@ def show_check(request: HttpRequest, token: str) -> HttpResponse:
     if request.method == "POST":
         reason = request.POST.get("reason", "")
         context["reason"] = reason
+        if _too_many_checks(request):
+            context["refused"] = _("查验次数过多，请稍后再试。")
+            return render(
+                request, "portal/licences/show_check.html", context, status=429
+            )
         try:
             outcome = uses.check_token(
                 token,
@@ -195,6 +219,9 @@ def verify(request: HttpRequest, identifier: str = "") -> HttpResponse:
     context: dict[str, Any] = {"identifier": identifier, "reason": ""}
     if request.method != "POST":
         return render(request, "portal/licences/verify.html", context)
+    if _too_many_checks(request):
+        context["refused"] = _("查验次数过多，请稍后再试。")
+        return render(request, "portal/licences/verify.html", context, status=429)
     identifier = request.POST.get("identifier", "").strip()[:120]
     reason = request.POST.get("reason", "")
     upload = request.FILES.get("file")

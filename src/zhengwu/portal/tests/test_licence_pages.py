@@ -158,3 +158,18 @@ def test_use_records_shown_to_holder_only(client, holder, other, licence):
     assert "银行开户" in client.get(f"/licenses/mine/{licence.pk}/").content.decode()
     client.force_login(other)
     assert client.get(f"/licenses/mine/{licence.pk}/").status_code == 404
+
+
+def test_public_checks_are_limited_per_address(client, licence, settings):
+    from django.core.cache import cache
+
+    cache.clear()
+    settings.ZHENGWU_LICENCE_CHECKS_PER_HOUR = 2
+    data = {"identifier": licence.identifier, "reason": "核验"}
+    assert client.post("/licenses/verify/", data).status_code == 200
+    assert client.post("/licenses/verify/", data).status_code == 200
+    third = client.post("/licenses/verify/", data)
+    assert third.status_code == 429
+    assert "查验次数过多" in third.content.decode()
+    assert AuditEvent.objects.filter(event="licenses.used").count() == 2
+    cache.clear()
