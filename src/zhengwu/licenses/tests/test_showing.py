@@ -197,3 +197,48 @@ def test_file_check_recorded_and_tampered_file_invalid(holder, licence):
         "invalid",
         "valid",
     ]
+
+
+def test_representative_sees_the_entity_licence(licence_world, other):
+    from zhengwu.identity.constants import EntityKind
+    from zhengwu.identity.models import LegalEntity
+    from zhengwu.identity.tests.person_factories import make_credit_code
+    from zhengwu.licenses.services import licence_type_define
+
+    representative = make_citizen("孙九")
+    credit_code = make_credit_code()
+    LegalEntity.objects.create(
+        credit_code=credit_code,
+        name="辽宁示例科技有限公司",
+        kind=EntityKind.ENTERPRISE,
+        legal_representative=representative,
+    )
+    entity_type = licence_type_define(
+        defining_organisation_id=licence_world.bureau.pk,
+        name="人力资源服务许可证",
+        holder_kind="entity",
+        face_schema={
+            "type": "object",
+            "properties": {"scope": {"type": "string", "title": "服务范围"}},
+            "required": ["scope"],
+        },
+        layout_title="人力资源服务许可证",
+        valid_years=None,
+        acting_user=licence_world.editor,
+    )
+    licence = licence_world.issue(
+        type_code=entity_type.type_code,
+        holder_label=f"entity:{credit_code}",
+        holder_code=credit_code,
+        holder_name="辽宁示例科技有限公司",
+        face_data={"scope": "职业介绍"},
+    )
+    assert [e.identifier for e in showing.wallet(representative.user)] == [
+        licence.identifier
+    ]
+    token = _show(representative.user, licence, fields=("scope",))
+    outcome = uses.check_token(token.token, reason="招投标", user=other, source_ip=None)
+    assert [(f.label, f.value) for f in outcome.released] == [("服务范围", "职业介绍")]
+    assert showing.wallet(other) == ()
+    with pytest.raises(LicenceError):
+        showing.holder_licence(other, licence.pk)
