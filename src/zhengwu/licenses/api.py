@@ -15,21 +15,23 @@ import zoneinfo
 from typing import Annotated, Any
 
 from django.conf import settings
+from django.core.cache import cache
 from django.db.models import Q, QuerySet
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
 
 import structlog
-from ninja import File, Path, Query, Router, Status
+from ninja import File, Form, Path, Query, Router, Status
 from ninja.files import UploadedFile
 from ninja.security import SessionAuth
 
 from zhengwu.core import audit
 from zhengwu.core.errors import DomainError, NotFoundError, PermissionDeniedError
+from zhengwu.core.middleware import client_ip
 from zhengwu.core.models import Organisation
 from zhengwu.identity.facade import StaffScope, bearer_auth, staff_scope
 
-from . import services, verification
+from . import services, uses, verification
 from .errors import LicenceError
 from .models import Licence, LicenceType
 from .schemas import (
@@ -46,6 +48,7 @@ from .schemas import (
     LicenceTypePageOut,
     ReasonIn,
     VerificationOut,
+    VerifyIn,
 )
 
 logger = structlog.get_logger(__name__)
@@ -68,6 +71,7 @@ PUBLIC_ERRORS: dict[int, type[ErrorOut]] = {
     400: ErrorOut,
     413: ErrorOut,
     422: ErrorOut,
+    429: ErrorOut,
 }
 Identifier = Annotated[str, Path(pattern=IDENTIFIER_PATTERN)]
 # Verification takes any identifier-like text: a wrong check character is an
@@ -76,6 +80,7 @@ LooseIdentifier = Annotated[str, Path(pattern=r"^[0-9A-Za-z.*]{1,120}$")]
 
 SHANGHAI = zoneinfo.ZoneInfo("Asia/Shanghai")
 VERIFY_FILE_MAX_BYTES = 10 * 1024 * 1024
+DEFAULT_CHECKS_PER_HOUR = 60
 # The services name the holder's fields flat; the API body nests them.
 _HOLDER_FIELDS = {
     "holder_label": "holder.label",
@@ -193,7 +198,7 @@ def _detail(identifier: str) -> dict[str, Any]:
     }
 
 
-def _verification_out(result: verification.VerificationResult) -> dict[str, Any]:
+def _verification_out(result: uses.CheckOutcome) -> dict[str, Any]:
     licence = None
     if result.found:
         found = (
@@ -443,16 +448,53 @@ def revoke(request: HttpRequest, identifier: Identifier, payload: ReasonIn) -> d
 # --- verification (public) ---------------------------------------------------------
 
 
+def _too_many_checks(request: HttpRequest) -> bool:
+    """Public checks per client address and hour, the budget the portal's 查证
+    pages use (same setting and cache key): ``ZHENGWU_LICENCE_CHECKS_PER_HOUR``."""
+    limit = int(
+        getattr(settings, "ZHENGWU_LICENCE_CHECKS_PER_HOUR", DEFAULT_CHECKS_PER_HOUR)
+    )
+    key = f"licence-checks:{client_ip(request) or 'unknown'}"
+    cache.add(key, 0, timeout=3600)
+    try:
+        count = cache.incr(key)
+    except ValueError:  # expired between add and incr
+        cache.set(key, 1, timeout=3600)
+        count = 1
+    return count > limit
+
+
+def _refuse_if_too_many(request: HttpRequest) -> None:
+    if _too_many_checks(request):
+        raise DomainError(
+            "licenses.too_many_checks",
+            _("查验次数过多，请稍后再试。"),
+            status=429,
+        )
+
+
+def _verifier(request: HttpRequest) -> Any:
+    user = getattr(request, "user", None)
+    return user if user is not None and user.is_authenticated else None
+
+
 # verify/file before verify/{identifier}: "file" would match that path too.
 @router.post(
     "/verify/file",
     response={200: VerificationOut, **PUBLIC_ERRORS},
     auth=None,
-    summary="Verify an uploaded licence file (multipart `file`, PDF, size-limited)",
+    summary="Verify an uploaded licence file (multipart `file` and `reason`; PDF, "
+    "size-limited; the check is recorded for the holder)",
     description="The file is found by its SM3 digest, else by the identifier it "
-    "carries; an altered file fails the `file_digest` check.",
+    "carries; an altered file fails the `file_digest` check. `reason` is the "
+    "verifier's stated purpose (用证事由); a check of a licence that exists is "
+    "recorded for its holder with it. Limited per client address and hour.",
 )
-def verify_file(request: HttpRequest, file: File[UploadedFile]) -> dict[str, Any]:
+def verify_file(
+    request: HttpRequest,
+    file: File[UploadedFile],
+    reason: str = Form(..., min_length=1, max_length=uses.REASON_MAX),
+) -> dict[str, Any]:
     limit = _verify_max_bytes()
     content = file.read(limit + 1)
     if len(content) > limit:
@@ -465,22 +507,36 @@ def verify_file(request: HttpRequest, file: File[UploadedFile]) -> dict[str, Any
         raise DomainError(
             "request.invalid", message, fields={"file": [message]}, status=422
         )
-    result = verification.verify_file(content)
-    logger.info("licence_file_verified", ok=result.ok, found=result.found)
-    return _verification_out(result)
+    _refuse_if_too_many(request)
+    outcome = uses.check_file(
+        content, reason=reason, user=_verifier(request), source_ip=client_ip(request)
+    )
+    logger.info("licence_file_verified", ok=outcome.ok, found=outcome.found)
+    return _verification_out(outcome)
 
 
 @router.get(
     "/verify/{identifier}",
     response={200: VerificationOut, **PUBLIC_ERRORS},
     auth=None,
-    summary="Verify a licence by its identifier (public; no personal data)",
+    summary="Verify a licence by its identifier (public; no personal data; the "
+    "check is recorded for the holder)",
     description="Each check apart: the check character, presence in the licence "
     "library, the SM2 signature, the signed metadata, the SM3 digest of the stored "
     "file; and the effective status. `ok` only when all pass and the status is "
-    "`valid`.",
+    "`valid`. `reason` is the verifier's stated purpose (用证事由); a check of a "
+    "licence that exists is recorded for its holder with it. Limited per client "
+    "address and hour.",
 )
-def verify(request: HttpRequest, identifier: LooseIdentifier) -> dict[str, Any]:
-    result = verification.verify(identifier)
-    logger.info("licence_verified", ok=result.ok, found=result.found)
-    return _verification_out(result)
+def verify(
+    request: HttpRequest, identifier: LooseIdentifier, query: Query[VerifyIn]
+) -> dict[str, Any]:
+    _refuse_if_too_many(request)
+    outcome = uses.check_identifier(
+        identifier,
+        reason=query.reason,
+        user=_verifier(request),
+        source_ip=client_ip(request),
+    )
+    logger.info("licence_verified", ok=outcome.ok, found=outcome.found)
+    return _verification_out(outcome)

@@ -244,6 +244,12 @@ class LicencePageOut(Schema):
 # --- verification ------------------------------------------------------------------
 
 
+class VerifyIn(_QueryIn):
+    reason: Annotated[CleanText, Field(min_length=1, max_length=200)] = Field(
+        description="用证事由: why the verifier checks; recorded for the holder"
+    )
+
+
 class VerificationChecksOut(Schema):
     check_character: bool = Field(description="the identifier's check character")
     found: bool = Field(description="the licence is in the licence library")

@@ -416,8 +416,18 @@ def test_another_department_cannot_change_a_licence(client, licence_world):
 # --- verification ------------------------------------------------------------------
 
 
+@pytest.fixture(autouse=True)
+def _fresh_check_budget():
+    """The public checks' per-address budget lives in the cache."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()
+
+
 def _verify(client, identifier):
-    response = client.get(f"{API}/verify/{identifier}")
+    response = client.get(f"{API}/verify/{identifier}?reason=核验资格")
     assert response.status_code == 200, response.content
     return response.json()
 
@@ -469,7 +479,7 @@ def test_verify_a_corrupted_identifier(client, licence_world):
     assert body["ok"] is False
     assert body["checks"]["check_character"] is False
     assert body["licence"] is None
-    assert client.get(f"{API}/verify/{'x' * 200}").status_code == 422
+    assert client.get(f"{API}/verify/{'x' * 200}?reason=核验").status_code == 422
 
 
 def _upload(content: bytes, name="licence.pdf"):
@@ -479,30 +489,73 @@ def _upload(content: bytes, name="licence.pdf"):
 def test_verify_file_and_a_tampered_one(client, licence_world):
     identifier = _issue(client, licence_world)["identifier"]
     content = bytes(Licence.objects.get(identifier=identifier).file)
-    response = client.post(f"{API}/verify/file", {"file": _upload(content)})
+    response = client.post(
+        f"{API}/verify/file", {"reason": "核验资格", "file": _upload(content)}
+    )
     assert response.status_code == 200, response.content
     assert response.json()["ok"] is True
     assert response.json()["identifier"] == identifier
 
     tampered = content.replace(b"/Producer", b"/Producex", 1)
     assert tampered != content
-    body = client.post(f"{API}/verify/file", {"file": _upload(tampered)}).json()
+    body = client.post(
+        f"{API}/verify/file", {"reason": "核验资格", "file": _upload(tampered)}
+    ).json()
     assert body["identifier"] == identifier
     assert body["checks"]["file_digest"] is False
     assert body["ok"] is False
 
 
 def test_verify_file_refuses_large_and_non_pdf_uploads(client, licence_world):
-    response = client.post(f"{API}/verify/file", {"file": _upload(b"hello")})
+    response = client.post(
+        f"{API}/verify/file", {"reason": "核验资格", "file": _upload(b"hello")}
+    )
     assert response.status_code == 422
     assert "file" in response.json()["fields"]
     with override_settings(LICENSES_VERIFY_MAX_BYTES=1024):
         response = client.post(
-            f"{API}/verify/file", {"file": _upload(b"%PDF-1.4" + b"0" * 2000)}
+            f"{API}/verify/file",
+            {"reason": "核验资格", "file": _upload(b"%PDF-1.4" + b"0" * 2000)},
         )
     assert response.status_code == 413
     assert "file" in response.json()["fields"]
-    assert client.post(f"{API}/verify/file", {}).status_code == 422
+    assert client.post(f"{API}/verify/file", {"reason": "核验"}).status_code == 422
+
+
+def test_a_check_states_its_reason_and_is_recorded_for_the_holder(
+    client, licence_world
+):
+    from zhengwu.licenses.models import LicenceUse
+
+    identifier = _issue(client, licence_world)["identifier"]
+    for query in ("", "?reason=", "?reason=%00x"):
+        response = client.get(f"{API}/verify/{identifier}{query}")
+        assert response.status_code == 422, response.content
+        assert "reason" in response.json()["fields"]
+    content = bytes(Licence.objects.get(identifier=identifier).file)
+    response = client.post(f"{API}/verify/file", {"file": _upload(content)})
+    assert response.status_code == 422
+    assert "reason" in response.json()["fields"]
+    assert not LicenceUse.objects.exists()
+
+    _verify(client, identifier)
+    client.post(f"{API}/verify/file", {"reason": "核验", "file": _upload(content)})
+    uses = LicenceUse.objects.order_by("pk")
+    assert [(u.channel, u.reason) for u in uses] == [
+        (LicenceUse.Channel.IDENTIFIER, "核验资格"),
+        (LicenceUse.Channel.FILE, "核验"),
+    ]
+    assert all(u.verifier_label == "anonymous" for u in uses)
+
+
+def test_public_checks_are_limited_per_address(client, licence_world):
+    identifier = _issue(client, licence_world)["identifier"]
+    with override_settings(ZHENGWU_LICENCE_CHECKS_PER_HOUR=2):
+        _verify(client, identifier)
+        _verify(client, identifier)
+        response = client.get(f"{API}/verify/{identifier}?reason=核验")
+    assert response.status_code == 429
+    assert response.json()["code"] == "licenses.too_many_checks"
 
 
 # --- the contract ------------------------------------------------------------------
