@@ -6,6 +6,8 @@ Cross-app references point only to ``core`` and the user model; a listing is nam
 its 31-character implementation code, a process model by its key (workflows)."""
 
 import uuid
+from functools import cached_property
+from typing import Any
 
 from django.conf import settings
 from django.db import models
@@ -328,6 +330,16 @@ class CaseMaterial(BaseModel):
         ordering = ["case_id", "pk"]
         verbose_name = _("申请材料")
         verbose_name_plural = _("申请材料")
+
+    @cached_property
+    def licence_check(self) -> Any:
+        """The licence library's verification of the licence handed in as this
+        material (for a reviewer who may see the case), or None."""
+        if not self.licence_identifier:
+            return None
+        from zhengwu.licenses.facade import licence_check
+
+        return licence_check(self.licence_identifier)
 
 
 class SupplementRequest(BaseModel):

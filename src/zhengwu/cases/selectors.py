@@ -181,7 +181,8 @@ def latest_submission_values(
 
 def reusable_materials(user, *, acting: ActingFor | None = None, principal_label: str):
     """Materials of earlier submitted cases of the same principal the applicant may
-    reuse (newest first)."""
+    reuse (newest first). Not an electronic licence handed in: a licence is used
+    afresh (its validity checked then), not copied from an earlier case."""
     from .models import CaseMaterial
 
     return (
@@ -189,6 +190,7 @@ def reusable_materials(user, *, acting: ActingFor | None = None, principal_label
             case__in=own_cases(user, acting=acting).filter(
                 principal_label=principal_label
             ),
+            licence_identifier="",
         )
         .exclude(case__status=CaseStatus.DRAFT)
         .select_related("file", "case")

@@ -632,6 +632,7 @@ def material_reuse(
     source = (
         CaseMaterial.objects.filter(
             pk=source_pk,
+            licence_identifier="",  # a licence is used afresh, not copied
             case__in=Case.objects.filter(
                 applicant_q(user, acting), principal_label=case.principal_label
             ).exclude(status=CaseStatus.DRAFT),

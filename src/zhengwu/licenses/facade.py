@@ -219,6 +219,12 @@ class LicenceCheck:
     issuer_name: str = ""
     valid_until: datetime.date | None = None
 
+    @property
+    def status_label(self) -> str:
+        if self.status in LicenceStatus.values:
+            return str(LicenceStatus(self.status).label)
+        return self.status
+
 
 def licence_check(identifier: str) -> LicenceCheck:
     result = verify(identifier)

@@ -258,3 +258,85 @@ def test_counts_of_materials_not_asked_for(setup):
     # another department sees none of them; the issuing bureau sees no reuse
     assert exempted_material_counts(world.reviewer_b) == []
     assert exempted_material_counts(lw.reviewer) == []
+
+
+# --- the pages --------------------------------------------------------------------
+
+
+def _pdf(name: str):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    return SimpleUploadedFile(name, PDF_BYTES, content_type="application/pdf")
+
+
+def _apply_page(client, listing):
+    import re
+
+    page = client.get(f"/items/{listing}/apply/")
+    assert page.status_code == 200, page.content.decode()[:500]
+    html = page.content.decode()
+    return html, re.search(r'name="submission_key" value="([0-9a-f]{32})"', html)[1]
+
+
+def _post(client, listing, key, identifier, **extra):
+    data = {
+        "submission_key": key,
+        "f-contact_name": "张三",
+        "f-contact_mobile": "13900000001",
+        "material-0": _pdf("身份证.pdf"),
+        "material-1": _pdf("申请表.pdf"),
+        "licence-2": identifier,
+        "action": "submit",
+    }
+    data.update(extra)
+    return client.post(f"/items/{listing}/apply/", data)
+
+
+def test_the_apply_page_offers_the_licence_and_asks_for_consent(client, setup):
+    world, lw, issuing, asking = setup
+    first = approved_case(world.citizen.user, issuing, lw.reviewer, "page-1")
+    client.force_login(world.citizen.user)
+    html, key = _apply_page(client, asking)
+    # the material offers the applicant's valid licence, with a consent box
+    assert 'name="licence-2"' in html
+    assert f'value="{first.licence_identifier}"' in html
+    assert 'name="licence-consent-2"' in html
+    # without consent: refused at the material, nothing saved
+    response = _post(client, asking, key, first.licence_identifier)
+    assert response.status_code == 400
+    assert "请勾选同意调用您的电子证照" in response.content.decode()
+    assert not Case.objects.filter(listing_code=asking).exists()
+    # with consent: submitted without uploading the certificate
+    response = _post(
+        client, asking, key, first.licence_identifier, **{"licence-consent-2": "yes"}
+    )
+    assert response.status_code == 302, response.content.decode()[:3000]
+    case = Case.objects.get(listing_code=asking)
+    material = case.materials.get(material_name="职业资格证书")
+    assert material.licence_identifier == first.licence_identifier
+    assert material.credibility == Credibility.A
+    page = client.get(f"/cases/{case.pk}/").content.decode()
+    assert "电子证照，免于提交" in page
+    # the issuing case's progress page shows the licence issued
+    page = client.get(f"/cases/{first.pk}/").content.decode()
+    assert first.licence_identifier in page
+    # the reviewer of the asking department sees it verified
+    client.force_login(world.reviewer_a)
+    page = client.get(f"/workbench/cases/{case.pk}/").content.decode()
+    assert "电子证照，已核验有效" in page
+    assert first.licence_identifier in page
+
+
+def test_the_page_refuses_another_applicants_licence(client, setup):
+    world, lw, issuing, asking = setup
+    first = approved_case(world.citizen.user, issuing, lw.reviewer, "page-2")
+    client.force_login(world.other_citizen.user)
+    html, key = _apply_page(client, asking)
+    assert first.licence_identifier not in html
+    assert 'name="licence-2"' not in html
+    response = _post(
+        client, asking, key, first.licence_identifier, **{"licence-consent-2": "yes"}
+    )
+    assert response.status_code == 400
+    assert "找不到您可用于" in response.content.decode()
+    assert not Case.objects.filter(listing_code=asking).exists()
