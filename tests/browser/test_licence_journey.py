@@ -102,3 +102,5 @@ def test_show_licence_to_a_verifier(
 
     holder.goto(f"{base}/licenses/mine/{licence.pk}/")
     assert "入职资格审核" in holder.content()
+    assert fits(holder)
+    shot(holder, "licence-detail-uses-360")
