@@ -80,6 +80,19 @@ def _bounded(value: dict[str, Any]) -> dict[str, Any]:
 
 
 JsonObject = Annotated[dict[str, Any], AfterValidator(_bounded)]
+
+FIRST_VALID_DAY = datetime.date(1949, 10, 1)
+LAST_VALID_DAY = datetime.date(2199, 12, 31)
+
+
+def _plausible_day(value: datetime.date) -> datetime.date:
+    """A first valid day the validity arithmetic can carry (years added)."""
+    if not FIRST_VALID_DAY <= value <= LAST_VALID_DAY:
+        raise _reject("date_range", "日期超出允许范围。")
+    return value
+
+
+ValidFrom = Annotated[datetime.date, AfterValidator(_plausible_day)]
 Reason = Annotated[CleanText, Field(min_length=1, max_length=REASON_MAX)]
 
 
@@ -177,7 +190,7 @@ class LicenceIssueIn(Schema):
     issuer_organisation_id: DatabaseId
     holder: HolderIn
     face_data: JsonObject
-    valid_from: datetime.date | None = Field(
+    valid_from: ValidFrom | None = Field(
         None, description="first valid day; today (Asia/Shanghai) if absent"
     )
     source_case_number: str = Field("", pattern=r"^(?:[0-9A-Z]{1,43})?$")

@@ -130,6 +130,11 @@ def test_define_type_for_another_organisation_is_refused(client, licence_world):
     [
         ({"holder_kind": "robot"}, "holder_kind"),
         ({"face_schema": {"type": "array"}}, "face_schema"),
+        (
+            {"face_schema": {"type": "object", "properties": {"a": {"pattern": "("}}}},
+            "face_schema",
+        ),
+        ({"face_schema": {"type": "object", "required": "a"}}, "face_schema"),
         ({"sequence": "12"}, "sequence"),
         ({"name": ""}, "name"),
         ({"valid_years": 0}, "valid_years"),
@@ -210,6 +215,7 @@ def test_a_citizen_is_refused_before_anything(client, licence_world, django_user
         ({"face_data": {**FACE_DATA, "gender": "其他"}}, "face_data.gender"),
         ({"type_code": "nope"}, "type_code"),
         ({"valid_from": "2026-13-01"}, "valid_from"),
+        ({"valid_from": "9999-06-01"}, "valid_from"),
         ({"source_case_number": "a b"}, "source_case_number"),
     ],
 )
