@@ -1460,6 +1460,8 @@ def extension_decide(
 # --- online-handling settings of a listing ---------------------------------------
 
 CONFIG_FIELDS = {
+    "licence_type_code",
+    "licence_materials",
     "form_schema",
     "process_template",
     "process_key",
@@ -1539,11 +1541,49 @@ def _clean_config(fields: dict[str, Any], listing: ListingInfo) -> dict[str, Any
         cleaned["parallel_organisation_ids"] = (
             sorted(set(ids)) if isinstance(ids, list) else []
         )
+    _clean_licence_config(fields, listing, cleaned, problems)
     if problems:
         raise CaseError(
             errors.INVALID_INPUT, _("请检查标出的设置。"), fields=problems, status=422
         )
     return cleaned
+
+
+def _clean_licence_config(
+    fields: dict[str, Any],
+    listing: ListingInfo,
+    cleaned: dict[str, Any],
+    problems: dict[str, list[str]],
+) -> None:
+    """The licence issued on approval (a type the listing's organisation may
+    issue) and the materials a licence may replace (guide material → type)."""
+    from zhengwu.licenses import facade as licences
+
+    if "licence_type_code" in fields:
+        code = fields["licence_type_code"] or ""
+        info = licences.licence_type_info(code) if isinstance(code, str) else None
+        if code and info is None:
+            problems["licence_type_code"] = [_("证照类型不存在。")]
+        elif info is not None and (
+            listing.organisation_id not in info.issuing_organisation_ids
+        ):
+            problems["licence_type_code"] = [_("本事项的实施机关不能颁发该类证照。")]
+        cleaned["licence_type_code"] = code if isinstance(code, str) else ""
+    if "licence_materials" in fields:
+        mapping = fields["licence_materials"] or {}
+        names = {m.name for m in listing.guide.materials}
+        ok = isinstance(mapping, dict) and all(
+            isinstance(name, str)
+            and name in names
+            and isinstance(code, str)
+            and licences.licence_type_info(code) is not None
+            for name, code in mapping.items()
+        )
+        if not ok:
+            problems["licence_materials"] = [
+                _("每一项应为办事指南列出的材料名称和已有的证照类型代码。")
+            ]
+        cleaned["licence_materials"] = mapping if isinstance(mapping, dict) else {}
 
 
 @transaction.atomic

@@ -135,6 +135,8 @@ class LicenceTypeInfo:
     holder_kind: str
     defining_organisation_id: int
     face_fields: tuple[str, ...]  # the properties of the face schema, in order
+    # the defining organisation and those authorised to issue the type
+    issuing_organisation_ids: tuple[int, ...] = ()
 
 
 def _type_info(licence_type: LicenceType) -> LicenceTypeInfo:
@@ -145,6 +147,10 @@ def _type_info(licence_type: LicenceType) -> LicenceTypeInfo:
         holder_kind=licence_type.holder_kind,
         defining_organisation_id=licence_type.defining_organisation_id,
         face_fields=tuple(str(key) for key in properties),
+        issuing_organisation_ids=(
+            licence_type.defining_organisation_id,
+            *licence_type.issuing_organisations.values_list("pk", flat=True),
+        ),
     )
 
 

@@ -340,3 +340,34 @@ def test_the_page_refuses_another_applicants_licence(client, setup):
     assert response.status_code == 400
     assert "找不到您可用于" in response.content.decode()
     assert not Case.objects.filter(listing_code=asking).exists()
+
+
+def test_handling_settings_name_a_licence_type_the_department_may_issue(setup):
+    world, lw, issuing, asking = setup
+    code = lw.licence_type.type_code
+    # the bureau's editor sets its own type
+    config = services.handling_config_set(
+        listing_code=issuing, acting_user=lw.editor, licence_type_code=code
+    )
+    assert config.licence_type_code == code
+    # another department cannot issue it: refused naming the field, nothing changed
+    with pytest.raises(CaseError) as raised:
+        services.handling_config_set(
+            listing_code=asking, acting_user=world.editor_a, licence_type_code=code
+        )
+    assert "licence_type_code" in raised.value.fields
+    # but may accept it in place of a guide material
+    config = services.handling_config_set(
+        listing_code=asking,
+        acting_user=world.editor_a,
+        licence_materials={"职业资格证书": code},
+    )
+    assert config.licence_materials == {"职业资格证书": code}
+    assert config.licence_type_code == ""
+    with pytest.raises(CaseError) as raised:
+        services.handling_config_set(
+            listing_code=asking,
+            acting_user=world.editor_a,
+            licence_materials={"不在指南中的材料": code},
+        )
+    assert "licence_materials" in raised.value.fields
