@@ -371,3 +371,28 @@ def test_handling_settings_name_a_licence_type_the_department_may_issue(setup):
             licence_materials={"不在指南中的材料": code},
         )
     assert "licence_materials" in raised.value.fields
+
+
+def test_an_expired_licence_is_neither_offered_nor_accepted(setup):
+    import datetime
+
+    from zhengwu.cases.licences import offered_licences
+
+    world, lw, _issuing, asking = setup
+    # a licence of the applicant whose three years ended in 2023
+    old = lw.issue(
+        holder_label=f"person:{world.citizen.pk}",
+        holder_code=world.citizen.clear_id_number,
+        holder_name="张三",
+        valid_from=datetime.date(2020, 1, 1),
+    )
+    assert licences.licence_by_identifier(old.identifier).status == "expired"
+    assert (
+        offered_licences(
+            listing_code=asking, principal_label=f"person:{world.citizen.pk}"
+        )
+        == {}
+    )
+    with pytest.raises(CaseError) as raised:
+        apply_with_licence(world.citizen.user, asking, old.identifier)
+    assert raised.value.code == "cases.licence_unavailable"
