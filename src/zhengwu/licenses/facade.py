@@ -267,3 +267,52 @@ def licence_use_for_case(identifier: str, *, case_number: str, user) -> LicenceC
         issuer_name=outcome.issuer_name,
         valid_until=outcome.valid_until,
     )
+
+
+# The holder's and the verifier's side (亮证, 查证, 用证), for the portal's pages.
+from .showing import (  # noqa: E402
+    HolderLicence,
+    holder_file,
+    holder_licence,
+    qr_svg,
+    read_token,
+    show_licence,
+    show_seconds,
+    wallet,
+)
+from .uses import (  # noqa: E402
+    check_file,
+    check_identifier,
+    check_token,
+    clean_reason,
+    preview_token,
+)
+
+__all__ = [
+    "HolderLicence",
+    "LicenceCheck",
+    "LicenceError",
+    "LicenceSummary",
+    "LicenceTypeInfo",
+    "check_file",
+    "check_identifier",
+    "check_token",
+    "clean_reason",
+    "holder_file",
+    "holder_licence",
+    "issue_from_decision",
+    "licence_by_identifier",
+    "licence_check",
+    "licence_file_for_holder",
+    "licence_type_info",
+    "licence_types_named",
+    "licence_use_for_case",
+    "licences_for_holder",
+    "preview_token",
+    "qr_svg",
+    "read_token",
+    "show_licence",
+    "show_seconds",
+    "valid_licences_for_holder",
+    "wallet",
+]

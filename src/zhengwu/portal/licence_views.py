@@ -21,7 +21,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
 from zhengwu.core.middleware import client_ip
-from zhengwu.licenses import showing, uses
+from zhengwu.licenses import facade as licences
 
 from .case_views_data import render_page
 
@@ -46,10 +46,10 @@ def _too_many_checks(request: HttpRequest) -> bool:
     return count > limit
 
 
-def _holder_licence(request: HttpRequest, pk: int) -> showing.HolderLicence:
+def _holder_licence(request: HttpRequest, pk: int) -> licences.HolderLicence:
     try:
-        return showing.holder_licence(request.user, pk)
-    except uses.LicenceError as error:
+        return licences.holder_licence(request.user, pk)
+    except licences.LicenceError as error:
         raise Http404(_("电子证照不存在。")) from error
 
 
@@ -62,7 +62,7 @@ def wallet(request: HttpRequest) -> HttpResponse:
     return render_page(
         request,
         "portal/licences/wallet.html",
-        {"licences": showing.wallet(request.user)},
+        {"licences": licences.wallet(request.user)},
     )
 
 
@@ -80,10 +80,10 @@ def licence_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 def licence_file(request: HttpRequest, pk: int) -> HttpResponse:
     try:
-        name, content = showing.holder_file(
+        name, content = licences.holder_file(
             request.user, pk, source_ip=client_ip(request)
         )
-    except uses.LicenceError as error:
+    except licences.LicenceError as error:
         raise Http404(_("电子证照不存在。")) from error
     response = HttpResponse(content, content_type="application/pdf")
     response["Content-Disposition"] = f'attachment; filename="{name}"'
@@ -99,10 +99,10 @@ def licence_show(request: HttpRequest, pk: int) -> HttpResponse:
     licence = _holder_licence(request, pk)
     chosen = request.POST.getlist("fields")
     try:
-        token = showing.show_licence(
+        token = licences.show_licence(
             request.user, pk, fields=chosen, source_ip=client_ip(request)
         )
-    except uses.LicenceError as error:
+    except licences.LicenceError as error:
         return render_page(
             request,
             "portal/licences/detail.html",
@@ -123,8 +123,8 @@ def licence_show(request: HttpRequest, pk: int) -> HttpResponse:
             "licence": licence,
             "token": token,
             "url": url,
-            "qr": showing.qr_svg(url),
-            "seconds": showing.show_seconds(),
+            "qr": licences.qr_svg(url),
+            "seconds": licences.show_seconds(),
         },
     )
 
@@ -153,14 +153,14 @@ def show_check(request: HttpRequest, token: str) -> HttpResponse:
                 request, "portal/licences/show_check.html", context, status=429
             )
         try:
-            outcome = uses.check_token(
+            outcome = licences.check_token(
                 token,
                 reason=reason,
                 user=request.user,
                 source_ip=client_ip(request),
                 session_nonces=nonces,
             )
-        except uses.LicenceError as error:
+        except licences.LicenceError as error:
             if error.fields:
                 context["errors"] = error.fields
                 context["type_name"] = _preview(token)
@@ -179,8 +179,8 @@ def show_check(request: HttpRequest, token: str) -> HttpResponse:
     try:
         outcome = _already_seen(token, request, nonces)
         if outcome is None:
-            context["type_name"] = uses.preview_token(token)
-    except uses.LicenceError as error:
+            context["type_name"] = licences.preview_token(token)
+    except licences.LicenceError as error:
         context["refused"] = error.message
         return render(
             request, "portal/licences/show_check.html", context, status=error.status
@@ -191,8 +191,8 @@ def show_check(request: HttpRequest, token: str) -> HttpResponse:
 
 def _preview(token: str) -> str:
     try:
-        return uses.preview_token(token)
-    except uses.LicenceError:
+        return licences.preview_token(token)
+    except licences.LicenceError:
         return ""
 
 
@@ -200,10 +200,10 @@ def _already_seen(token: str, request: HttpRequest, nonces: list[str]):
     """The outcome again for the session that used the token, else None."""
     if not nonces:
         return None
-    payload = showing.read_token(token)
+    payload = licences.read_token(token)
     if payload.nonce not in nonces:
         return None
-    return uses.check_token(
+    return licences.check_token(
         token,
         reason="",
         user=request.user,
@@ -232,19 +232,19 @@ def verify(request: HttpRequest, identifier: str = "") -> HttpResponse:
     if upload is not None and upload.size > MAX_UPLOAD:
         errors["file"] = [_("证照文件不能超过10MB。")]
     try:
-        uses.clean_reason(reason)
-    except uses.LicenceError as error:
+        licences.clean_reason(reason)
+    except licences.LicenceError as error:
         errors.update(error.fields)
     if errors:
         context["errors"] = errors
         return render(request, "portal/licences/verify.html", context, status=400)
     source_ip = client_ip(request)
     if upload is not None:
-        outcome = uses.check_file(
+        outcome = licences.check_file(
             upload.read(), reason=reason, user=request.user, source_ip=source_ip
         )
     else:
-        outcome = uses.check_identifier(
+        outcome = licences.check_identifier(
             identifier, reason=reason, user=request.user, source_ip=source_ip
         )
     context["outcome"] = outcome
