@@ -18,6 +18,7 @@ from zhengwu.catalog.api import router as catalog_router
 from zhengwu.core.api import router as core_router
 from zhengwu.core.errors import DomainError, pydantic_fields
 from zhengwu.identity.api import router as identity_router
+from zhengwu.licenses.api import router as licenses_router
 
 api = NinjaAPI(
     title="zhengwu API",
@@ -30,6 +31,7 @@ api.add_router("/catalog/", catalog_router)
 api.add_router("/identity/", identity_router)
 api.add_router("/cases/", cases_router)
 api.add_router("/appointments/", appointments_router)
+api.add_router("/licenses/", licenses_router)
 
 
 @api.exception_handler(DomainError)

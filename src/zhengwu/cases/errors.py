@@ -25,6 +25,9 @@ EXTENSION_SAME_USER = "cases.extension_same_user"
 PAUSE_STATE = "cases.pause_state"
 PAYMENT_REQUIRED = "cases.payment_required"
 BUNDLE_UNAVAILABLE = "cases.bundle_unavailable"
+LICENCE_NOT_ISSUED = "cases.licence_not_issued"
+LICENCE_UNAVAILABLE = "cases.licence_unavailable"
+CONSENT_REQUIRED = "cases.consent_required"
 
 
 class CaseError(DomainError):

@@ -6,6 +6,8 @@ Cross-app references point only to ``core`` and the user model; a listing is nam
 its 31-character implementation code, a process model by its key (workflows)."""
 
 import uuid
+from functools import cached_property
+from typing import Any
 
 from django.conf import settings
 from django.db import models
@@ -60,6 +62,18 @@ class HandlingConfig(BaseModel):
     # organisation pks reviewing in parallel (多部门并联)
     parallel_organisation_ids = models.JSONField(
         _("并联审查部门"), default=list, blank=True
+    )
+    # 电子证照: the licence type issued on approval ("" = none)
+    licence_type_code = models.CharField(
+        _("办结颁发的电子证照类型代码"), max_length=21, blank=True
+    )
+    # {"<material name>": "<licence type code>"}: guide materials a licence replaces
+    # (besides those named like the licence type)
+    licence_materials = models.JSONField(
+        _("可用电子证照免交的材料"),
+        default=dict,
+        blank=True,
+        encoder=UnicodeJSONEncoder,
     )
     updated_by = models.ForeignKey(
         USER, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
@@ -219,6 +233,9 @@ class Case(BaseModel):
         verbose_name=_("结果文书"),
     )
     requires_payment = models.BooleanField(_("需缴费"), default=False)
+    licence_identifier = models.CharField(
+        _("颁发的电子证照标识"), max_length=120, blank=True
+    )
 
     class Meta:
         ordering = ["-pk"]
@@ -306,11 +323,23 @@ class CaseMaterial(BaseModel):
     )
     supplement_round = models.PositiveSmallIntegerField(_("补正轮次"), default=0)
     uploaded_by = models.ForeignKey(USER, on_delete=models.PROTECT, related_name="+")
+    # 免于提交: the electronic licence used instead of an upload (its PDF is ``file``)
+    licence_identifier = models.CharField(_("电子证照标识"), max_length=120, blank=True)
 
     class Meta:
         ordering = ["case_id", "pk"]
         verbose_name = _("申请材料")
         verbose_name_plural = _("申请材料")
+
+    @cached_property
+    def licence_check(self) -> Any:
+        """The licence library's verification of the licence handed in as this
+        material (for a reviewer who may see the case), or None."""
+        if not self.licence_identifier:
+            return None
+        from zhengwu.licenses.facade import licence_check
+
+        return licence_check(self.licence_identifier)
 
 
 class SupplementRequest(BaseModel):

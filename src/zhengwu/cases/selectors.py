@@ -181,7 +181,8 @@ def latest_submission_values(
 
 def reusable_materials(user, *, acting: ActingFor | None = None, principal_label: str):
     """Materials of earlier submitted cases of the same principal the applicant may
-    reuse (newest first)."""
+    reuse (newest first). Not an electronic licence handed in: a licence is used
+    afresh (its validity checked then), not copied from an earlier case."""
     from .models import CaseMaterial
 
     return (
@@ -189,6 +190,7 @@ def reusable_materials(user, *, acting: ActingFor | None = None, principal_label
             case__in=own_cases(user, acting=acting).filter(
                 principal_label=principal_label
             ),
+            licence_identifier="",
         )
         .exclude(case__status=CaseStatus.DRAFT)
         .select_related("file", "case")
@@ -299,3 +301,60 @@ __all__ = [
     "staff_cases_for_user",
     "person_label_for_user",
 ]
+
+
+@dataclass(frozen=True)
+class ExemptedMaterialCount:
+    """Materials an applicant was not asked for (免于提交) on one listing of one
+    department: a valid electronic licence used instead, or a material of an
+    earlier case reused."""
+
+    listing_code: str
+    organisation_id: int
+    licence_reuse: int
+    material_reuse: int
+
+    @property
+    def total(self) -> int:
+        return self.licence_reuse + self.material_reuse
+
+
+def exempted_material_counts(
+    user: AbstractBaseUser | AnonymousUser | None,
+    *,
+    since: datetime.date | None = None,
+    until: datetime.date | None = None,
+) -> list[ExemptedMaterialCount]:
+    """Per listing and department, of the submitted cases ``user`` may see (by
+    submission day, both ends included): how many materials were not asked for
+    because of reuse. Listings without any reuse are left out."""
+    from django.db.models import Count
+
+    from .models import CaseMaterial
+
+    cases = cases_for_user(user).exclude(status=CaseStatus.DRAFT)
+    if since is not None:
+        cases = cases.filter(submitted_at__date__gte=since)
+    if until is not None:
+        cases = cases.filter(submitted_at__date__lte=until)
+    rows = (
+        CaseMaterial.objects.filter(case__in=cases.values("pk"))
+        .filter(~Q(licence_identifier="") | Q(reused_from__isnull=False))
+        .values("case__listing_code", "case__organisation_id")
+        .annotate(
+            licence_reuse=Count("pk", filter=~Q(licence_identifier="")),
+            material_reuse=Count(
+                "pk", filter=Q(licence_identifier="", reused_from__isnull=False)
+            ),
+        )
+        .order_by("case__organisation_id", "case__listing_code")
+    )
+    return [
+        ExemptedMaterialCount(
+            listing_code=row["case__listing_code"],
+            organisation_id=row["case__organisation_id"],
+            licence_reuse=row["licence_reuse"],
+            material_reuse=row["material_reuse"],
+        )
+        for row in rows
+    ]

@@ -100,6 +100,18 @@ def _decision_document(case: Case) -> None:
     decision_document_create(case=case)
 
 
+def _issue_licence(case: Case, acting_user: AbstractBaseUser | None) -> None:
+    from .licences import issue_case_licence
+
+    issue_case_licence(case, acting_user=acting_user)
+
+
+def _record_licence_uses(case: Case, acting_user: AbstractBaseUser | None) -> None:
+    from .licences import record_licence_uses
+
+    record_licence_uses(case, acting_user=acting_user)
+
+
 def _workflows():
     from zhengwu.workflows import facade
 
@@ -419,6 +431,7 @@ def _do_submit(case: Case, *, user: AbstractBaseUser, key: str) -> Case:
         target=case,
         data={"number": case.number, "channel": case.channel},
     )
+    _record_licence_uses(case, user)
     # A draft is submitted once (draft -> submitted only), under its row lock.
     _announce(case, "submitted", first=True)
     _instant_decision(case, config)
@@ -465,10 +478,13 @@ def case_apply(
     principal_label: str = "",
     materials: list[dict[str, Any]] | None = None,
     reuse: list[dict[str, Any]] | None = None,
+    licences: list[dict[str, Any]] | None = None,
 ) -> Case:
     """Draft and submit in one (the API): ``materials`` are uploads
     ({material_name, filename, content}), ``reuse`` earlier materials
-    ({material_name, source_material_id}). Idempotent on ``submission_key``."""
+    ({material_name, source_material_id}), ``licences`` valid electronic licences
+    used instead ({material_name, licence_identifier, consent}). Idempotent on
+    ``submission_key``."""
     key = checked_submission_key(submission_key)
     existing = submission_for_key(user, key)
     if existing is not None:
@@ -500,7 +516,18 @@ def case_apply(
                     material_name=item.get("material_name", ""),
                     source_material_id=item.get("source_material_id"),
                 )
-            if materials or reuse:  # the draft row changed: read it again
+            for item in licences or []:
+                from .licences import material_licence_use
+
+                material_licence_use(
+                    user=user,
+                    acting=acting,
+                    case_id=case.pk,
+                    material_name=item.get("material_name", ""),
+                    licence_identifier=item.get("licence_identifier", ""),
+                    consent=item.get("consent") is True,
+                )
+            if materials or reuse or licences:  # the draft row changed: read again
                 case = Case.objects.select_for_update().get(pk=case.pk)
             # else the row inserted above, unseen by any other transaction
             return _do_submit(case, user=user, key=key)
@@ -605,6 +632,7 @@ def material_reuse(
     source = (
         CaseMaterial.objects.filter(
             pk=source_pk,
+            licence_identifier="",  # a licence is used afresh, not copied
             case__in=Case.objects.filter(
                 applicant_q(user, acting), principal_label=case.principal_label
             ).exclude(status=CaseStatus.DRAFT),
@@ -1031,6 +1059,8 @@ def _decide(
             "rule": rule,
         },
     )
+    if approve:
+        _issue_licence(case, acting_user)
     _decision_document(case)
     _announce(case, "decided")
     if case.bundle_id is not None:
@@ -1430,6 +1460,8 @@ def extension_decide(
 # --- online-handling settings of a listing ---------------------------------------
 
 CONFIG_FIELDS = {
+    "licence_type_code",
+    "licence_materials",
     "form_schema",
     "process_template",
     "process_key",
@@ -1509,11 +1541,49 @@ def _clean_config(fields: dict[str, Any], listing: ListingInfo) -> dict[str, Any
         cleaned["parallel_organisation_ids"] = (
             sorted(set(ids)) if isinstance(ids, list) else []
         )
+    _clean_licence_config(fields, listing, cleaned, problems)
     if problems:
         raise CaseError(
             errors.INVALID_INPUT, _("请检查标出的设置。"), fields=problems, status=422
         )
     return cleaned
+
+
+def _clean_licence_config(
+    fields: dict[str, Any],
+    listing: ListingInfo,
+    cleaned: dict[str, Any],
+    problems: dict[str, list[str]],
+) -> None:
+    """The licence issued on approval (a type the listing's organisation may
+    issue) and the materials a licence may replace (guide material → type)."""
+    from zhengwu.licenses import facade as licences
+
+    if "licence_type_code" in fields:
+        code = fields["licence_type_code"] or ""
+        info = licences.licence_type_info(code) if isinstance(code, str) else None
+        if code and info is None:
+            problems["licence_type_code"] = [_("证照类型不存在。")]
+        elif info is not None and (
+            listing.organisation_id not in info.issuing_organisation_ids
+        ):
+            problems["licence_type_code"] = [_("本事项的实施机关不能颁发该类证照。")]
+        cleaned["licence_type_code"] = code if isinstance(code, str) else ""
+    if "licence_materials" in fields:
+        mapping = fields["licence_materials"] or {}
+        names = {m.name for m in listing.guide.materials}
+        ok = isinstance(mapping, dict) and all(
+            isinstance(name, str)
+            and name in names
+            and isinstance(code, str)
+            and licences.licence_type_info(code) is not None
+            for name, code in mapping.items()
+        )
+        if not ok:
+            problems["licence_materials"] = [
+                _("每一项应为办事指南列出的材料名称和已有的证照类型代码。")
+            ]
+        cleaned["licence_materials"] = mapping if isinstance(mapping, dict) else {}
 
 
 @transaction.atomic

@@ -55,6 +55,7 @@ INSTALLED_APPS = [
     "zhengwu.catalog",
     "zhengwu.workflows",
     "zhengwu.cases",
+    "zhengwu.licenses",
     "zhengwu.portal",
 ]
 

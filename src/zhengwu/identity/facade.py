@@ -596,3 +596,23 @@ def user_principal_labels(
     result = tuple(labels)
     user._zhengwu_principal_labels = result  # type: ignore[union-attr]
     return result
+
+
+def principal_code(principal_label: str) -> str:
+    """The full code of a principal for a document issued to it (an electronic
+    licence's holder code): a real-name verified person's ID number or an entity's
+    unified social credit code; "" when unknown or not verified. For a system
+    step acting on a case the principal applied in, never for display."""
+    from .models import LegalEntity
+
+    kind, _sep, value = (principal_label or "").partition(":")
+    if kind == "person" and value.isdigit() and len(value) < 19:
+        person = Person.objects.filter(pk=int(value)).first()
+        if person is None or person.assurance_level < AssuranceLevel.VERIFIED:
+            return ""
+        number = person.id_number or ""
+        return number if is_valid_id_number(number) else ""
+    if kind == "entity" and value:
+        entity = LegalEntity.objects.filter(credit_code=value).first()
+        return entity.credit_code if entity is not None else ""
+    return ""

@@ -29,6 +29,8 @@ from zhengwu.identity.facade import acting_for_request
 
 from . import case_views_data as data
 from .case_views_form import (
+    CONSENT_PREFIX,
+    LICENCE_PREFIX,
     MATERIAL_PREFIX,
     REUSE_PREFIX,
     MaterialView,
@@ -85,6 +87,13 @@ def _materials(
     acting = acting_for_request(request)
     attached = data.attached_materials(case) if case is not None else {}
     reusable = data.reusable_materials(request.user, acting=acting, exclude_case=case)
+    offered = data.offered_licences(
+        request.user,
+        acting=acting,
+        listing=listing,
+        handling_item_code=handling_item_code,
+        case=case,
+    )
     reuse_values = reuse_values or {}
     views = []
     for index, material in enumerate(listing.guide.materials):
@@ -101,6 +110,9 @@ def _materials(
                 reusable=reusable.get(material.name, []),
                 errors=errors.get(key, []) + errors.get(material.name, []),
                 reuse_value=reuse_values.get(f"{REUSE_PREFIX}{index}", ""),
+                licences=offered.get(material.name, []),
+                licence_value=reuse_values.get(f"{LICENCE_PREFIX}{index}", ""),
+                consent_checked=bool(reuse_values.get(f"{CONSENT_PREFIX}{index}")),
             )
         )
     return views
@@ -233,6 +245,18 @@ def _uploads_and_reuses(
     return uploads, reuses
 
 
+def _licence_uses(request: HttpRequest, listing: Any) -> dict[int, tuple[str, bool]]:
+    """Per material index: the licence chosen instead of an upload (免于提交) and
+    whether the applicant ticked the consent box."""
+    chosen: dict[int, tuple[str, bool]] = {}
+    for index, _material in enumerate(listing.guide.materials):
+        identifier = (request.POST.get(f"{LICENCE_PREFIX}{index}") or "").strip()
+        if identifier and len(identifier) <= 120:
+            consent = request.POST.get(f"{CONSENT_PREFIX}{index}") == "yes"
+            chosen[index] = (identifier, consent)
+    return chosen
+
+
 def _save(
     request: HttpRequest, listing: Any, handling_item_code: str, *, case: Any | None
 ) -> HttpResponse:
@@ -243,7 +267,11 @@ def _save(
     key = clean_submission_key(request.POST.get("submission_key"))
     schema = data.case_forms.listing_schema(listing.code)
     values = data.data_from_post(schema, request.POST)
-    reuse_values = {k: v for k, v in request.POST.items() if k.startswith(REUSE_PREFIX)}
+    reuse_values = {
+        k: v
+        for k, v in request.POST.items()
+        if k.startswith((REUSE_PREFIX, LICENCE_PREFIX))
+    }
     if submitting:
         earlier = data.selectors.submission_for_key(request.user, key)
         if earlier is not None:
@@ -251,6 +279,7 @@ def _save(
             return redirect("portal:case", pk=earlier.pk)
     errors = data.validate(schema, values, partial=not submitting)
     uploads, reuses = _uploads_and_reuses(request, listing)
+    licence_uses = _licence_uses(request, listing)
     if not errors:
         try:
             saved = _save_in_transaction(
@@ -261,6 +290,7 @@ def _save(
                 values=values,
                 uploads=uploads,
                 reuses=reuses,
+                licence_uses=licence_uses,
                 submitting=submitting,
                 key=key,
             )
@@ -305,6 +335,7 @@ def _save_in_transaction(
     values: dict[str, Any],
     uploads: dict[int, Any],
     reuses: dict[int, str],
+    licence_uses: dict[int, tuple[str, bool]] | None = None,
     submitting: bool,
     key: str,
 ) -> Any:
@@ -348,6 +379,22 @@ def _save_in_transaction(
                     case_id=draft.pk,
                     material_name=materials[index].name,
                     source_material_id=int(source),
+                )
+            except data.CaseError as error:
+                raise _RefusedError(
+                    {f"{MATERIAL_PREFIX}{index}": [error.message]}, error.message
+                ) from error
+        for index, (identifier, consent) in (licence_uses or {}).items():
+            if index in uploads or index in reuses:
+                continue
+            try:
+                data.material_licence_use(
+                    user=request.user,
+                    acting=acting,
+                    case_id=draft.pk,
+                    material_name=materials[index].name,
+                    licence_identifier=identifier,
+                    consent=consent,
                 )
             except data.CaseError as error:
                 raise _RefusedError(

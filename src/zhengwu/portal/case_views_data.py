@@ -206,6 +206,45 @@ def attached_materials(case: Case) -> dict[str, list[CaseMaterial]]:
     return result
 
 
+def material_licence_use(**kwargs: Any) -> Any:
+    from zhengwu.cases.licences import material_licence_use as use
+
+    return use(**kwargs)
+
+
+def offered_licences(
+    user: Any, *, acting: Any, listing: Any, handling_item_code: str, case: Any
+) -> dict[str, list[tuple[str, str]]]:
+    """The principal's valid electronic licences that may replace a material, by
+    material name: (identifier, "type name（issuer，有效期至 …）")."""
+    from zhengwu.cases.licences import offered_licences as offered
+
+    label = case.principal_label if case is not None else _principal_label(user, acting)
+    result: dict[str, list[tuple[str, str]]] = {}
+    for name, summaries in offered(
+        listing_code=listing.code,
+        principal_label=label,
+        handling_item_code=handling_item_code,
+    ).items():
+        result[name] = [
+            (
+                s.identifier,
+                _("%(type)s（%(issuer)s，%(until)s）")
+                % {
+                    "type": s.type_name,
+                    "issuer": s.issuer_name,
+                    "until": (
+                        _("有效期至 %(day)s") % {"day": s.valid_until.isoformat()}
+                        if s.valid_until
+                        else _("长期有效")
+                    ),
+                },
+            )
+            for s in summaries
+        ]
+    return result
+
+
 def reusable_materials(
     user: Any, *, acting: Any, exclude_case: Case | None
 ) -> dict[str, list[tuple[str, str]]]:

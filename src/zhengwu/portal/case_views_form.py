@@ -19,6 +19,8 @@ from zhengwu.cases.forms import field_options
 FIELD_PREFIX = "f-"
 MATERIAL_PREFIX = "material-"
 REUSE_PREFIX = "reuse-"
+LICENCE_PREFIX = "licence-"
+CONSENT_PREFIX = "licence-consent-"
 
 
 @dataclass
@@ -132,6 +134,10 @@ class MaterialView:
     reusable: list[tuple[str, str]] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
     reuse_value: str = ""
+    # 免于提交: the principal's valid licences that may replace the material
+    licences: list[tuple[str, str]] = field(default_factory=list)
+    licence_value: str = ""
+    consent_checked: bool = False
 
     @property
     def is_required(self) -> bool:
@@ -144,6 +150,14 @@ class MaterialView:
     @property
     def reuse_name(self) -> str:
         return f"{REUSE_PREFIX}{self.index}"
+
+    @property
+    def licence_name(self) -> str:
+        return f"{LICENCE_PREFIX}{self.index}"
+
+    @property
+    def consent_name(self) -> str:
+        return f"{CONSENT_PREFIX}{self.index}"
 
     @property
     def necessity_label(self) -> str:

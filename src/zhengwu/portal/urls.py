@@ -58,6 +58,7 @@ urlpatterns = [
     # cases (办件): applicant pages and the staff case workbench
     path("", include("zhengwu.portal.urls_cases")),
     path("", include("zhengwu.portal.urls_workbench")),
+    path("", include("zhengwu.portal.urls_licences")),
     # staff
     path("staff/", staff.workbench, name="workbench"),
     path("staff/listings/", staff.listings, name="staff_listings"),

@@ -1,0 +1,26 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+# The labels of the audit events this app writes (core.audit.record).
+EVENT_LABELS: dict[str, object] = {
+    "licenses.type_defined": _("定义证照类型"),
+    "licenses.seal_registered": _("登记电子印章"),
+    "licenses.seal_used": _("使用电子印章签章"),
+    "licenses.issued": _("颁发电子证照"),
+    "licenses.changed": _("变更电子证照（新版本）"),
+    "licenses.suspended": _("暂停电子证照"),
+    "licenses.resumed": _("恢复电子证照"),
+    "licenses.revoked": _("注销电子证照"),
+    "licenses.expired": _("电子证照过期"),
+}
+
+
+class LicensesConfig(AppConfig):
+    name = "zhengwu.licenses"
+    label = "licenses"
+    verbose_name = "电子证照"
+
+    def ready(self) -> None:
+        from zhengwu.core.audit import register_event_labels
+
+        register_event_labels(EVENT_LABELS)

@@ -1,0 +1,296 @@
+"""Request and response shapes of the licences API, input and output apart.
+
+Inputs bound every value a caller can type (lengths, patterns, no control
+characters, JSON depth and size), so a bad body gets a 422 naming the field and
+changes nothing. The verification output carries no personal data: no holder, no
+face data, only the type, the issuer, the dates and the status."""
+
+import datetime
+import math
+import re
+from typing import Annotated, Any, Literal
+
+from ninja import Schema
+from pydantic import AfterValidator, BaseModel, Field, model_validator
+from pydantic_core import PydanticCustomError
+
+from zhengwu.core.schemas import MAX_KEY, CleanText
+
+PAGE_SIZE_DEFAULT = 20
+PAGE_SIZE_MAX = 100
+REASON_MAX = 1000
+TYPE_CODE_PATTERN = r"^[0-9A-Z]{18}[0-9]{3}$"
+# What the path of a licence may hold; the check character is verified apart.
+IDENTIFIER_PATTERN = r"^1\.2\.156\.3005\.2\.[0-9A-Z.]{20,100}$"
+HOLDER_LABEL_PATTERN = r"^(?:person:[0-9]{1,19}|entity:[0-9A-Z]{18})$"
+HOLDER_CODE_PATTERN = r"^[0-9A-Z]{15,18}$"
+CASE_NUMBER_PATTERN = r"^[0-9A-Z]{1,43}$"
+
+JSON_MAX_DEPTH = 6
+JSON_MAX_KEYS = 200
+JSON_TEXT_MAX = 2000
+JSON_INT_MAX = 2**53
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+DatabaseId = Annotated[int, Field(ge=1, le=MAX_KEY)]
+StatusName = Literal["valid", "suspended", "revoked", "expired", "superseded"]
+
+
+def _reject(kind: str, message: str) -> PydanticCustomError:
+    return PydanticCustomError(kind, message)
+
+
+def _check_json(value: Any, depth: int = 0) -> None:
+    """A bounded JSON value; raises with a Chinese reason."""
+    if depth > JSON_MAX_DEPTH:
+        raise _reject("too_deep", "内容的层级过深。")
+    if isinstance(value, bool) or value is None:
+        return
+    if isinstance(value, int):
+        if abs(value) > JSON_INT_MAX:
+            raise _reject("json_number", "数值超出允许范围。")
+    elif isinstance(value, float):
+        if not math.isfinite(value):
+            raise _reject("json_number", "数值超出允许范围。")
+    elif isinstance(value, str):
+        if len(value) > JSON_TEXT_MAX:
+            raise _reject("json_text", f"文本不能超过{JSON_TEXT_MAX}个字符。")
+        if _CONTROL.search(value):
+            raise _reject("control_characters", "不能包含控制字符。")
+    elif isinstance(value, dict):
+        if len(value) > JSON_MAX_KEYS:
+            raise _reject("json_size", "字段过多。")
+        for key, item in value.items():
+            if not isinstance(key, str) or len(key) > 100 or _CONTROL.search(key):
+                raise _reject("json_key", "字段名不正确。")
+            _check_json(item, depth + 1)
+    elif isinstance(value, list):
+        if len(value) > JSON_MAX_KEYS:
+            raise _reject("json_size", "列表项过多。")
+        for item in value:
+            _check_json(item, depth + 1)
+    else:
+        raise _reject("json_type", "取值无效。")
+
+
+def _bounded(value: dict[str, Any]) -> dict[str, Any]:
+    _check_json(value)
+    return value
+
+
+JsonObject = Annotated[dict[str, Any], AfterValidator(_bounded)]
+
+FIRST_VALID_DAY = datetime.date(1949, 10, 1)
+LAST_VALID_DAY = datetime.date(2199, 12, 31)
+
+
+def _plausible_day(value: datetime.date) -> datetime.date:
+    """A first valid day the validity arithmetic can carry (years added)."""
+    if not FIRST_VALID_DAY <= value <= LAST_VALID_DAY:
+        raise _reject("date_range", "日期超出允许范围。")
+    return value
+
+
+ValidFrom = Annotated[datetime.date, AfterValidator(_plausible_day)]
+Reason = Annotated[CleanText, Field(min_length=1, max_length=REASON_MAX)]
+
+
+class _QueryIn(BaseModel):
+    """Query parameters; an empty value (``?status=``) means unset."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _blank_is_absent(cls, data: Any) -> Any:
+        if isinstance(data, dict):
+            return {k: v for k, v in data.items() if v not in ("", None)}
+        return data
+
+
+# --- errors ------------------------------------------------------------------------
+
+
+class ErrorOut(Schema):
+    """Every refusal: a stable code for machines, a Chinese message for people, and
+    the reasons per field."""
+
+    # The same component as cases.schemas.ErrorOut (licenses may not import cases):
+    # one error shape, one name in the OpenAPI document.
+    code: str = Field(examples=["cases.invalid_transition"])
+    message: str
+    fields: dict[str, list[str]] = Field(default_factory=dict)
+
+
+# --- licence types -----------------------------------------------------------------
+
+
+class LicenceTypeIn(Schema):
+    defining_organisation_id: DatabaseId
+    name: Annotated[CleanText, Field(min_length=1, max_length=100)]
+    holder_kind: Literal["person", "entity"]
+    face_schema: JsonObject = Field(
+        description="JSON Schema (type object) of the face data"
+    )
+    layout_title: Annotated[CleanText, Field(max_length=100)] = ""
+    valid_years: int | None = Field(
+        None, ge=1, le=100, description="absent or null: no expiry"
+    )
+    sequence: str | None = Field(
+        None,
+        pattern=r"^[0-9]{3}$",
+        description="3 digits after the credit code; the next free one if absent",
+    )
+    issuing_organisation_ids: list[DatabaseId] = Field(
+        default_factory=list,
+        max_length=100,
+        description="other organisations allowed to issue this type",
+    )
+
+
+class LicenceTypeOut(Schema):
+    type_code: str
+    name: str
+    holder_kind: str
+    layout_title: str
+    valid_years: int | None
+    defining_organisation_id: int
+    defining_organisation_name: str
+    issuing_organisation_ids: list[int]
+    face_schema: dict[str, Any]
+
+
+class LicenceTypePageIn(_QueryIn):
+    after: int | None = Field(None, ge=0, le=MAX_KEY)
+    limit: int = Field(PAGE_SIZE_DEFAULT, ge=1, le=PAGE_SIZE_MAX)
+
+
+class LicenceTypePageOut(Schema):
+    items: list[LicenceTypeOut]
+    next_cursor: int | None
+
+
+# --- licences ----------------------------------------------------------------------
+
+
+class HolderIn(Schema):
+    label: str = Field(
+        pattern=HOLDER_LABEL_PATTERN,
+        description="`person:<pk>` or `entity:<credit code>`",
+    )
+    kind: Literal["person", "entity"]
+    code: str = Field(
+        pattern=HOLDER_CODE_PATTERN,
+        description="ID number (person) or unified social credit code (entity)",
+    )
+    name: Annotated[CleanText, Field(min_length=1, max_length=200)]
+
+
+class LicenceIssueIn(Schema):
+    type_code: str = Field(pattern=TYPE_CODE_PATTERN)
+    issuer_organisation_id: DatabaseId
+    holder: HolderIn
+    face_data: JsonObject
+    valid_from: ValidFrom | None = Field(
+        None, description="first valid day; today (Asia/Shanghai) if absent"
+    )
+    source_case_number: str = Field("", pattern=r"^(?:[0-9A-Z]{1,43})?$")
+
+
+class LicenceChangeIn(Schema):
+    face_data: JsonObject
+    reason: Reason
+    holder_name: Annotated[CleanText, Field(min_length=1, max_length=200)] | None = None
+    holder_code: str | None = Field(None, pattern=HOLDER_CODE_PATTERN)
+
+
+class ReasonIn(Schema):
+    reason: Reason
+
+
+class LicenceEventOut(Schema):
+    kind: str
+    actor: str
+    reason: str
+    at: datetime.datetime
+
+
+class LicenceSummaryOut(Schema):
+    identifier: str
+    type_code: str
+    type_name: str
+    issuer_organisation_id: int
+    issuer_name: str
+    holder_label: str
+    holder_name: str
+    version: int
+    status: str = Field(description="effective: `expired` once past valid_until")
+    valid_from: datetime.date
+    valid_until: datetime.date | None
+    issued_at: datetime.datetime
+    source_case_number: str
+
+
+class LicenceOut(LicenceSummaryOut):
+    face_data: dict[str, Any]
+    file_sm3: str
+    previous_identifier: str | None
+    next_identifier: str | None
+    events: list[LicenceEventOut]
+
+
+class LicencePageIn(_QueryIn):
+    after: int | None = Field(
+        None, ge=0, le=MAX_KEY, description="next_cursor of the previous page"
+    )
+    limit: int = Field(PAGE_SIZE_DEFAULT, ge=1, le=PAGE_SIZE_MAX)
+    issuer_organisation_id: int | None = Field(None, ge=1, le=MAX_KEY)
+    type_code: str | None = Field(None, pattern=TYPE_CODE_PATTERN)
+    status: StatusName | None = None
+    holder_label: str | None = Field(None, pattern=HOLDER_LABEL_PATTERN)
+
+
+class LicencePageOut(Schema):
+    items: list[LicenceSummaryOut]
+    next_cursor: int | None
+
+
+# --- verification ------------------------------------------------------------------
+
+
+class VerifyIn(_QueryIn):
+    reason: Annotated[CleanText, Field(min_length=1, max_length=200)] = Field(
+        description="用证事由: why the verifier checks; recorded for the holder"
+    )
+
+
+class VerificationChecksOut(Schema):
+    check_character: bool = Field(description="the identifier's check character")
+    found: bool = Field(description="the licence is in the licence library")
+    signature: bool = Field(description="the SM2 signature over the metadata")
+    metadata: bool = Field(description="the signed metadata names this licence")
+    file_digest: bool = Field(description="the file's SM3 equals the signed digest")
+
+
+class VerifiedLicenceOut(Schema):
+    """Non-personal metadata only: no holder, no face data."""
+
+    type_code: str
+    type_name: str
+    title: str
+    issuer_name: str
+    issuer_code: str
+    version: int
+    issued_on: datetime.date
+    valid_from: datetime.date
+    valid_until: datetime.date | None
+
+
+class VerificationOut(Schema):
+    identifier: str
+    ok: bool = Field(description="every check passed and the licence is valid")
+    status: str = Field(
+        description="valid / suspended / revoked / expired / superseded; empty "
+        "when not found"
+    )
+    checks: VerificationChecksOut
+    licence: VerifiedLicenceOut | None
