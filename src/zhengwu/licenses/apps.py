@@ -12,6 +12,11 @@ EVENT_LABELS: dict[str, object] = {
     "licenses.resumed": _("恢复电子证照"),
     "licenses.revoked": _("注销电子证照"),
     "licenses.expired": _("电子证照过期"),
+    "licenses.viewed": _("查阅电子证照"),
+    "licenses.file_downloaded": _("下载电子证照文件"),
+    "licenses.shown": _("亮证（生成出示二维码）"),
+    "licenses.token_replayed": _("拒绝重复使用的亮证码"),
+    "licenses.used": _("用证（查验电子证照）"),
 }
 
 
