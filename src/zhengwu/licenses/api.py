@@ -15,7 +15,6 @@ import zoneinfo
 from typing import Annotated, Any
 
 from django.conf import settings
-from django.core.cache import cache
 from django.db.models import Q, QuerySet
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
@@ -80,7 +79,6 @@ LooseIdentifier = Annotated[str, Path(pattern=r"^[0-9A-Za-z.*]{1,120}$")]
 
 SHANGHAI = zoneinfo.ZoneInfo("Asia/Shanghai")
 VERIFY_FILE_MAX_BYTES = 10 * 1024 * 1024
-DEFAULT_CHECKS_PER_HOUR = 60
 # The services name the holder's fields flat; the API body nests them.
 _HOLDER_FIELDS = {
     "holder_label": "holder.label",
@@ -449,19 +447,7 @@ def revoke(request: HttpRequest, identifier: Identifier, payload: ReasonIn) -> d
 
 
 def _too_many_checks(request: HttpRequest) -> bool:
-    """Public checks per client address and hour, the budget the portal's 查证
-    pages use (same setting and cache key): ``ZHENGWU_LICENCE_CHECKS_PER_HOUR``."""
-    limit = int(
-        getattr(settings, "ZHENGWU_LICENCE_CHECKS_PER_HOUR", DEFAULT_CHECKS_PER_HOUR)
-    )
-    key = f"licence-checks:{client_ip(request) or 'unknown'}"
-    cache.add(key, 0, timeout=3600)
-    try:
-        count = cache.incr(key)
-    except ValueError:  # expired between add and incr
-        cache.set(key, 1, timeout=3600)
-        count = 1
-    return count > limit
+    return uses.too_many_checks(client_ip(request))
 
 
 def _refuse_if_too_many(request: HttpRequest) -> None:

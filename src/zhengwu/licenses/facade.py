@@ -286,6 +286,7 @@ from .uses import (  # noqa: E402
     check_token,
     clean_reason,
     preview_token,
+    too_many_checks,
 )
 
 __all__ = [
@@ -313,6 +314,7 @@ __all__ = [
     "read_token",
     "show_licence",
     "show_seconds",
+    "too_many_checks",
     "valid_licences_for_holder",
     "wallet",
 ]

@@ -274,3 +274,26 @@ __all__ = [
     "check_token",
     "preview_token",
 ]
+
+
+DEFAULT_CHECKS_PER_HOUR = 60
+
+
+def too_many_checks(source_ip: str | None) -> bool:
+    """Count one public check (each recorded for the holder) from ``source_ip``;
+    True once the address is past ``ZHENGWU_LICENCE_CHECKS_PER_HOUR`` (default 60)
+    this hour. The portal's 查证 pages and the verification API share the budget."""
+    from django.conf import settings
+    from django.core.cache import cache
+
+    limit = int(
+        getattr(settings, "ZHENGWU_LICENCE_CHECKS_PER_HOUR", DEFAULT_CHECKS_PER_HOUR)
+    )
+    key = f"licence-checks:{source_ip or 'unknown'}"
+    cache.add(key, 0, timeout=3600)
+    try:
+        count = cache.incr(key)
+    except ValueError:  # expired between add and incr
+        cache.set(key, 1, timeout=3600)
+        count = 1
+    return count > limit

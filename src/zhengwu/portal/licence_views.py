@@ -10,9 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.conf import settings
 from django.contrib.auth.decorators import login_required
-from django.core.cache import cache
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -27,23 +25,10 @@ from .case_views_data import render_page
 
 SESSION_NONCES = "licence_show_nonces"
 MAX_UPLOAD = 10 * 1024 * 1024
-DEFAULT_CHECKS_PER_HOUR = 60
 
 
 def _too_many_checks(request: HttpRequest) -> bool:
-    """Public checks (each one recorded for the holder) per client address and
-    hour: ``ZHENGWU_LICENCE_CHECKS_PER_HOUR`` (default 60)."""
-    limit = int(
-        getattr(settings, "ZHENGWU_LICENCE_CHECKS_PER_HOUR", DEFAULT_CHECKS_PER_HOUR)
-    )
-    key = f"licence-checks:{client_ip(request) or 'unknown'}"
-    cache.add(key, 0, timeout=3600)
-    try:
-        count = cache.incr(key)
-    except ValueError:  # expired between add and incr
-        cache.set(key, 1, timeout=3600)
-        count = 1
-    return count > limit
+    return licences.too_many_checks(client_ip(request))
 
 
 def _holder_licence(request: HttpRequest, pk: int) -> licences.HolderLicence:
