@@ -136,27 +136,15 @@ def case_intake(
     if user is None or not user.is_authenticated:
         raise not_permitted(_("请先登录。"))
     key = checked_submission_key(submission_key)
-    rules = _rules_for(listing_code) if isinstance(listing_code, str) else None
-    if rules is None or rules.listing is None:
-        raise field_error(
-            errors.LISTING_UNAVAILABLE,
-            "listing_code",
-            _("该事项不存在或当前不可申请。"),
-            status=404,
-        )
-    form = validate_form(rules.schema, form_data)
-    required = rules.listing.required_material_names(handling_item_code or "")
-    if required:  # this path carries no files: upload them on a draft instead
-        raise CaseError(
-            errors.MISSING_MATERIALS,
-            _("该事项须上传申请材料（%(names)s），请先保存草稿并上传后提交。")
-            % {"names": "、".join(required)},
-            fields={
-                "materials": [_("请上传“%(name)s”。") % {"name": n} for n in required]
-            },
-            status=422,
-            missing=list(required),
-        )
+    try:
+        form = _checked_at_the_door(listing_code, form_data, handling_item_code)
+    except CaseError:
+        # A retry of an application taken in earlier gets that intake's answer,
+        # even if the listing or its form changed since (looked up on refusal only).
+        earlier = intake_for_key(user, key)
+        if earlier is None:
+            raise
+        return earlier, False
     context = current_request_context()
     payload = {
         "handling_item_code": handling_item_code or "",
@@ -185,6 +173,35 @@ def case_intake(
             raise
         return earlier, False
     return intake, True
+
+
+def _checked_at_the_door(
+    listing_code: Any, form_data: Any, handling_item_code: str
+) -> dict[str, Any]:
+    """The form, when the listing is open, the form satisfies its schema and no
+    necessary material must be uploaded; else the refusal (``CaseError``)."""
+    rules = _rules_for(listing_code) if isinstance(listing_code, str) else None
+    if rules is None or rules.listing is None:
+        raise field_error(
+            errors.LISTING_UNAVAILABLE,
+            "listing_code",
+            _("该事项不存在或当前不可申请。"),
+            status=404,
+        )
+    form = validate_form(rules.schema, form_data)
+    required = rules.listing.required_material_names(handling_item_code or "")
+    if required:  # this path carries no files: upload them on a draft instead
+        raise CaseError(
+            errors.MISSING_MATERIALS,
+            _("该事项须上传申请材料（%(names)s），请先保存草稿并上传后提交。")
+            % {"names": "、".join(required)},
+            fields={
+                "materials": [_("请上传“%(name)s”。") % {"name": n} for n in required]
+            },
+            status=422,
+            missing=list(required),
+        )
+    return form
 
 
 def intake_for_key(user: AbstractBaseUser, key: str) -> CaseIntake | None:

@@ -296,3 +296,32 @@ def test_an_intake_that_failed_too_often_is_left_for_an_operator(
     assert process_pending_intakes.call() == 0
     intake = _intake(user, "async-key-000011")
     assert intake.status == IntakeStatus.PENDING
+
+
+def test_a_retry_after_the_form_changed_gets_the_earlier_intake(
+    client, world, open_listing
+):
+    # given an intake taken in, then the listing's form requires a new field
+    user = world.citizen.user
+    first = _post(client, user, open_listing, "async-key-000013")
+    configure(
+        open_listing,
+        form_schema={
+            "type": "object",
+            "required": ["purpose"],
+            "properties": {"purpose": {"type": "string", "title": "用途"}},
+        },
+    )
+    from zhengwu.cases.intake import clear_intake_rules
+
+    clear_intake_rules()
+    # when the app retries the same application with the key
+    retry = _post(client, user, open_listing, "async-key-000013")
+    # then it gets the earlier intake (202), not the new form's refusal
+    assert first.status_code == retry.status_code == 202
+    assert retry.json()["status_url"] == first.json()["status_url"]
+    assert CaseIntake.objects.filter(applicant=user).count() == 1
+    # and a new key with the old form is refused at the door, naming the field
+    fresh = _post(client, user, open_listing, "async-key-000014")
+    assert fresh.status_code == 422
+    assert "purpose" in fresh.json()["fields"]
