@@ -526,3 +526,12 @@ def verify(
     )
     logger.info("licence_verified", ok=outcome.ok, found=outcome.found)
     return _verification_out(outcome)
+
+
+# --- sub-routers (each module owns its paths) ------------------------------------------
+
+from . import api_holder, api_imports, api_seals  # noqa: E402
+
+router.add_router("", api_imports.router)
+router.add_router("", api_holder.router)
+router.add_router("", api_seals.router)
