@@ -25,12 +25,10 @@ apply transaction, so it never waits on (or blocks) the import's own writes.
 
 import io
 import uuid
-import zipfile
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.files.base import ContentFile
 from django.db import transaction
@@ -49,6 +47,10 @@ from pydantic import ValidationError as PydanticValidationError
 
 from zhengwu.core import audit
 from zhengwu.core.crypto import sm3_hex
+from zhengwu.core.workbooks import FileProblemError as _FileProblemError
+from zhengwu.core.workbooks import Rows, read_workbook
+from zhengwu.core.workbooks import check_archive as _check_archive
+from zhengwu.core.workbooks import header_text as _header_text
 from zhengwu.identity.facade import staff_scope
 
 from . import errors
@@ -102,19 +104,6 @@ PROGRESS_EVERY = 50
 MAX_ERRORS = 1000
 #: columns read per row (the widest sheet has about 50)
 MAX_COLUMNS = 200
-#: parts of the xlsx archive; a real workbook of ours has about 25
-MAX_ARCHIVE_ENTRIES = 500
-XLSX_MAGIC = b"PK\x03\x04"
-OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
-
-
-def _max_unpacked_bytes() -> int:
-    default = 10 * settings.ZHENGWU_IMPORT_MAX_BYTES
-    return int(getattr(settings, "ZHENGWU_IMPORT_MAX_UNPACKED_BYTES", default))
-
-
-def _max_rows() -> int:
-    return int(getattr(settings, "ZHENGWU_IMPORT_MAX_ROWS", 50_000))
 
 
 # --- results -----------------------------------------------------------------
@@ -350,70 +339,6 @@ def export_json(versions: Iterable[ListingVersion]) -> list[dict[str, Any]]:
 # --- reading a workbook ------------------------------------------------------
 
 
-class _FileProblemError(Exception):
-    """The file as a whole cannot be imported; ``reason`` says why, in Chinese."""
-
-    def __init__(self, reason: str) -> None:
-        super().__init__(reason)
-        self.reason = reason
-
-
-def _size_label(size: int) -> str:
-    if size >= 2**20:
-        return f"{round(size / 2**20, 1):g} MB"
-    if size >= 1024:
-        return f"{size // 1024} KB"
-    return f"{size} 字节"
-
-
-def _check_archive(content: bytes) -> None:
-    """Refuse what is not a plain xlsx archive of sane size, before parsing it."""
-    limit = settings.ZHENGWU_IMPORT_MAX_BYTES
-    if not content:
-        raise _FileProblemError(_("文件为空。"))
-    if len(content) > limit:
-        raise _FileProblemError(
-            _("文件超过大小限制（%(size)s）。") % {"size": _size_label(limit)}
-        )
-    if content.startswith(OLE_MAGIC):
-        raise _FileProblemError(
-            _(
-                "文件是旧版Excel（.xls）或已加密，无法导入。"
-                "请另存为“Excel工作簿（*.xlsx）”、取消密码后再导入。"
-            )
-        )
-    if not content.startswith(XLSX_MAGIC):
-        raise _FileProblemError(
-            _("文件不是Excel工作簿（.xlsx），请使用导出的模板填写后再导入。")
-        )
-    try:
-        with zipfile.ZipFile(io.BytesIO(content)) as archive:
-            entries = archive.infolist()
-            if len(entries) > MAX_ARCHIVE_ENTRIES:
-                raise _FileProblemError(_("文件结构异常（包含的部件过多），无法导入。"))
-            if sum(e.file_size for e in entries) > _max_unpacked_bytes():
-                raise _FileProblemError(_("文件解压后过大，疑似异常文件，无法导入。"))
-            names = {e.filename for e in entries}
-            if "xl/workbook.xml" not in names:
-                raise _FileProblemError(
-                    _("文件不是Excel工作簿（.xlsx），请使用导出的模板填写后再导入。")
-                )
-            # A DTD can only appear in an XML part's prolog: refuse entity tricks.
-            for entry in entries:
-                if entry.filename.endswith((".xml", ".rels", ".vml")):
-                    with archive.open(entry) as part:
-                        head = part.read(4096)
-                    if b"<!DOCTYPE" in head.upper() or b"<!ENTITY" in head.upper():
-                        raise _FileProblemError(
-                            _("文件包含不允许的XML声明，无法导入。")
-                        )
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, OSError):
-        raise _FileProblemError(_("文件已损坏，无法读取。")) from None
-    except (ValueError, NotImplementedError, RuntimeError):
-        # Unsupported compression or an encrypted entry.
-        raise _FileProblemError(_("文件已损坏或已加密，无法读取。")) from None
-
-
 @dataclass
 class _Table:
     """One sheet of an uploaded workbook, with its columns located."""
@@ -431,54 +356,9 @@ class _Table:
         return values[position]
 
 
-def _header_text(raw: Any) -> str:
-    return cell_text(raw).replace("\u3000", " ").strip().rstrip("*＊").strip()
-
-
-def _read_workbook(content: bytes) -> dict[str, list[tuple[int, tuple[Any, ...]]]]:
+def _read_workbook(content: bytes) -> dict[str, Rows]:
     """The non-blank rows of each known sheet, by sheet title."""
-    _check_archive(content)
-    max_rows = _max_rows()
-    sheets: dict[str, list[tuple[int, tuple[Any, ...]]]] = {}
-    total = 0
-    try:
-        workbook = openpyxl.load_workbook(
-            io.BytesIO(content), read_only=True, data_only=True
-        )
-        try:
-            for title in workbook.sheetnames:
-                name = title.strip()
-                if name not in SHEET_ORDER or name in sheets:
-                    continue
-                worksheet = workbook[title]
-                worksheet.reset_dimensions()
-                rows: list[tuple[int, tuple[Any, ...]]] = []
-                for number, values in enumerate(
-                    worksheet.iter_rows(max_col=MAX_COLUMNS, values_only=True), 1
-                ):
-                    width = len(values)
-                    while width and is_blank(values[width - 1]):
-                        width -= 1
-                    if not width:
-                        continue
-                    total += 1
-                    if total > max_rows:
-                        raise _FileProblemError(
-                            _("文件行数超过上限（%(n)s行），请分批导入。")
-                            % {"n": max_rows}
-                        )
-                    rows.append((number, tuple(values[:width])))
-                sheets[name] = rows
-        finally:
-            workbook.close()
-    except _FileProblemError:
-        raise
-    except Exception as error:  # openpyxl raises many kinds on a damaged file
-        logger.info("import_workbook_unreadable", error=type(error).__name__)
-        raise _FileProblemError(
-            _("文件已损坏或不是有效的Excel工作簿，无法读取。")
-        ) from None
-    return sheets
+    return read_workbook(content, sheets=SHEET_ORDER, max_columns=MAX_COLUMNS)
 
 
 # --- importing ---------------------------------------------------------------
