@@ -4,8 +4,16 @@ its file (audited), and short-lived show tokens: the holder picks which face
 fields to release; the token (payload + HMAC-SM3) travels in a QR code to the
 verifier, who sees only those fields (uses.py).
 
-Every function takes the user who asks and filters by the holder labels of that
-user: another holder's licence is "not found", never "forbidden"."""
+Every function takes the user who asks (and, for an agent, the acting context
+of the request) and filters by the holder labels of that user: their own person,
+every entity they represent, and the principal they act for under an active
+authorisation (代办; re-checked on every call). Another holder's licence is "not
+found", never "forbidden". The portal's pages and the holder API share these
+functions; a licence is named by its database id (pages) or its identifier (API).
+
+A show token carries no holder label: only an HMAC-SM3 of it under the show key,
+which the verifier side recomputes from the licence (old tokens that carried the
+raw label fail verification)."""
 
 from __future__ import annotations
 
@@ -27,7 +35,7 @@ from cryptography.hazmat.primitives import hashes, hmac
 
 from zhengwu.core import audit
 from zhengwu.core.crypto import keyed_sm3
-from zhengwu.identity.facade import user_principal_labels
+from zhengwu.identity.facade import ActingFor, may_act_for, user_principal_labels
 
 from .constants import LicenceStatus
 from .documents import face_rows
@@ -135,10 +143,26 @@ def qr_svg(url: str) -> SafeString:
 @dataclass(frozen=True)
 class TokenPayload:
     identifier: str
-    holder_label: str
+    holder_digest: str  # holder_digest(label): the raw label never leaves
     fields: tuple[str, ...]
     expires: int
     nonce: str
+
+
+TOKEN_FORMAT = 2
+
+
+def holder_digest(holder_label: str) -> str:
+    """HMAC-SM3 of the holder label under the show key: a token names its holder
+    without disclosing ``person:<pk>`` to whoever reads the QR code."""
+    return hmac_sm3_hex(_show_key(), f"holder:{holder_label}".encode())
+
+
+def holds_token(licence: Licence, payload: TokenPayload) -> bool:
+    """Whether the token was shown for the current holder of ``licence``."""
+    return std_hmac.compare_digest(
+        holder_digest(licence.holder_label), payload.holder_digest
+    )
 
 
 def status_label(status: str) -> str:
@@ -178,33 +202,70 @@ def releasable_fields(licence: Licence) -> tuple[FaceField, ...]:
 # --- the holder's own licences --------------------------------------------------
 
 
-def _own(user: AbstractBaseUser | AnonymousUser | None):
-    labels = user_principal_labels(user)
+LicenceRef = int | str  # the database id (pages) or the identifier (API)
+
+
+def holder_labels(
+    user: AbstractBaseUser | AnonymousUser | None, acting: ActingFor | None = None
+) -> tuple[str, ...]:
+    """The holder labels whose licences ``user`` may see and show: their own
+    person, the entities they represent, and the principal of ``acting`` while
+    an active authorisation lets them act for it (a revoked or expired one, or a
+    counter visit, does not)."""
+    labels = list(user_principal_labels(user))
+    label = acting.principal_label if acting is not None else ""
+    if (
+        label
+        and label not in labels
+        and acting is not None
+        and acting.basis == "authorisation"
+        and may_act_for(user, label)
+    ):
+        labels.append(label)
+    return tuple(labels)
+
+
+def _own(user: AbstractBaseUser | AnonymousUser | None, acting: ActingFor | None):
+    labels = holder_labels(user, acting)
     return Licence.objects.select_related("licence_type", "issuer").filter(
         holder_label__in=labels
     )
 
 
-def wallet(user: AbstractBaseUser | AnonymousUser | None) -> tuple[WalletEntry, ...]:
-    """Every licence version the user holds (own person or represented entity),
-    newest first."""
-    rows = _own(user).defer("file", "signed_metadata").order_by("-issued_at", "-pk")
+def wallet(
+    user: AbstractBaseUser | AnonymousUser | None, *, acting: ActingFor | None = None
+) -> tuple[WalletEntry, ...]:
+    """Every licence version the user holds (own person, represented entity, or
+    the principal they act for), newest first."""
+    rows = (
+        _own(user, acting)
+        .defer("file", "signed_metadata")
+        .order_by("-issued_at", "-pk")
+    )
     return tuple(_entry(licence) for licence in rows)
 
 
-def _own_licence(user, pk: int, *, with_file: bool = False) -> Licence:
-    rows = _own(user)
+def _own_licence(
+    user, ref: LicenceRef, *, acting: ActingFor | None = None, with_file: bool = False
+) -> Licence:
+    rows = _own(user, acting)
     if not with_file:
         rows = rows.defer("file", "signed_metadata")
-    licence = rows.filter(pk=pk).first()
+    if isinstance(ref, str):
+        rows = rows.filter(identifier=ref.strip()[:120])
+    else:
+        rows = rows.filter(pk=ref)
+    licence = rows.first()
     if licence is None:
         raise not_found()
     return licence
 
 
-def holder_licence(user, pk: int) -> HolderLicence:
+def holder_licence(
+    user, ref: LicenceRef, *, acting: ActingFor | None = None
+) -> HolderLicence:
     """One of the user's licences with its history and its use records."""
-    licence = _own_licence(user, pk)
+    licence = _own_licence(user, ref, acting=acting)
     entry = _entry(licence)
     history = tuple(
         HistoryStep(event.get_kind_display(), event.reason, event.at)
@@ -231,9 +292,15 @@ def holder_licence(user, pk: int) -> HolderLicence:
     )
 
 
-def holder_file(user, pk: int, *, source_ip: str | None = None) -> tuple[str, bytes]:
+def holder_file(
+    user,
+    ref: LicenceRef,
+    *,
+    acting: ActingFor | None = None,
+    source_ip: str | None = None,
+) -> tuple[str, bytes]:
     """The licence file for its holder (file name, PDF bytes); audited."""
-    licence = _own_licence(user, pk, with_file=True)
+    licence = _own_licence(user, ref, acting=acting, with_file=True)
     audit.record(
         acting_user=user,
         event="licenses.file_downloaded",
@@ -261,9 +328,10 @@ def encode_token(payload: TokenPayload) -> str:
             {
                 "e": payload.expires,
                 "f": list(payload.fields),
-                "h": payload.holder_label,
+                "hd": payload.holder_digest,
                 "i": payload.identifier,
                 "n": payload.nonce,
+                "v": TOKEN_FORMAT,
             }
         ).encode()
     )
@@ -293,14 +361,16 @@ def read_token(token: str, *, now: datetime.datetime | None = None) -> TokenPayl
         raise token_error(TOKEN_INVALID)
     try:
         data = json.loads(_unb64(body))
+        if data.get("v") != TOKEN_FORMAT or "h" in data:
+            raise ValueError("old token format")  # it carried the raw label
         payload = TokenPayload(
             identifier=str(data["i"]),
-            holder_label=str(data["h"]),
+            holder_digest=str(data["hd"]),
             fields=tuple(str(f) for f in data["f"]),
             expires=int(data["e"]),
             nonce=str(data["n"]),
         )
-    except (ValueError, KeyError, TypeError):
+    except (ValueError, KeyError, TypeError, AttributeError):
         raise token_error(TOKEN_INVALID) from None
     moment = now or timezone.now()
     if moment.timestamp() > payload.expires:
@@ -310,15 +380,16 @@ def read_token(token: str, *, now: datetime.datetime | None = None) -> TokenPayl
 
 def show_licence(
     user,
-    pk: int,
+    ref: LicenceRef,
     *,
     fields: list[str] | tuple[str, ...],
+    acting: ActingFor | None = None,
     now: datetime.datetime | None = None,
     source_ip: str | None = None,
 ) -> ShowToken:
-    """亮证: a token releasing ``fields`` of the user's licence ``pk`` for
+    """亮证: a token releasing ``fields`` of the user's licence ``ref`` for
     ``ZHENGWU_LICENCE_SHOW_SECONDS`` (default 5 minutes); audited."""
-    licence = _own_licence(user, pk)
+    licence = _own_licence(user, ref, acting=acting)
     if effective_status(licence) != LicenceStatus.VALID:
         message = _("只有有效的电子证照可以亮证。")
         raise LicenceError(NOT_SHOWABLE, message, status=409)
@@ -336,7 +407,7 @@ def show_licence(
     expires_at = moment + datetime.timedelta(seconds=show_seconds())
     payload = TokenPayload(
         identifier=licence.identifier,
-        holder_label=licence.holder_label,
+        holder_digest=holder_digest(licence.holder_label),
         fields=tuple(chosen),
         expires=int(expires_at.timestamp()),
         nonce=secrets.token_hex(16),

@@ -25,6 +25,7 @@ from .showing import (
     TOKEN_INVALID,
     TOKEN_USED,
     FaceField,
+    holds_token,
     read_token,
     releasable_fields,
     status_label,
@@ -172,7 +173,7 @@ def check_token(
     it; then the outcome is shown again without a second record."""
     payload = read_token(token, now=now)
     licence = _licence(payload.identifier)
-    if licence is None or licence.holder_label != payload.holder_label:
+    if licence is None or not holds_token(licence, payload):
         raise token_error(TOKEN_INVALID)
     available = {field.key: field for field in releasable_fields(licence)}
     released = tuple(available[key] for key in payload.fields if key in available)
@@ -217,7 +218,7 @@ def preview_token(token: str, *, now: datetime.datetime | None = None) -> str:
     states a reason); ``LicenceError`` otherwise. Nothing recorded."""
     payload = read_token(token, now=now)
     licence = _licence(payload.identifier)
-    if licence is None or licence.holder_label != payload.holder_label:
+    if licence is None or not holds_token(licence, payload):
         raise token_error(TOKEN_INVALID)
     if LicenceUse.objects.filter(nonce=payload.nonce).exists():
         raise token_error(TOKEN_USED)

@@ -4,7 +4,9 @@ fields the holder picks) and the public 查证 pages (by identifier, file or sho
 token; the verifier states the reason, 用证事由, and every check is recorded).
 
 The wallet reads through ``licenses.showing``, which filters by the holder
-labels of the user who asks: another holder's licence is a 404."""
+labels of the user who asks (and of the principal an agent acts for under an
+active authorisation, 代办): another holder's licence is a 404. The holder API
+(``licenses.api_holder``) calls the same functions."""
 
 from __future__ import annotations
 
@@ -19,6 +21,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
 from zhengwu.core.middleware import client_ip
+from zhengwu.identity.facade import acting_for_request
 from zhengwu.licenses import facade as licences
 
 from .case_views_data import render_page
@@ -33,7 +36,9 @@ def _too_many_checks(request: HttpRequest) -> bool:
 
 def _holder_licence(request: HttpRequest, pk: int) -> licences.HolderLicence:
     try:
-        return licences.holder_licence(request.user, pk)
+        return licences.holder_licence(
+            request.user, pk, acting=acting_for_request(request)
+        )
     except licences.LicenceError as error:
         raise Http404(_("电子证照不存在。")) from error
 
@@ -47,7 +52,12 @@ def wallet(request: HttpRequest) -> HttpResponse:
     return render_page(
         request,
         "portal/licences/wallet.html",
-        {"licences": licences.wallet(request.user)},
+        {
+            "licences": licences.wallet(
+                request.user, acting=acting_for_request(request)
+            ),
+            "acting": acting_for_request(request),
+        },
     )
 
 
@@ -66,7 +76,10 @@ def licence_detail(request: HttpRequest, pk: int) -> HttpResponse:
 def licence_file(request: HttpRequest, pk: int) -> HttpResponse:
     try:
         name, content = licences.holder_file(
-            request.user, pk, source_ip=client_ip(request)
+            request.user,
+            pk,
+            acting=acting_for_request(request),
+            source_ip=client_ip(request),
         )
     except licences.LicenceError as error:
         raise Http404(_("电子证照不存在。")) from error
@@ -85,7 +98,11 @@ def licence_show(request: HttpRequest, pk: int) -> HttpResponse:
     chosen = request.POST.getlist("fields")
     try:
         token = licences.show_licence(
-            request.user, pk, fields=chosen, source_ip=client_ip(request)
+            request.user,
+            pk,
+            fields=chosen,
+            acting=acting_for_request(request),
+            source_ip=client_ip(request),
         )
     except licences.LicenceError as error:
         return render_page(

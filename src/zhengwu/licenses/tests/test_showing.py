@@ -126,7 +126,7 @@ def test_tampered_token_refused(holder, licence, how):
         payload = showing.read_token(token)
         forged = showing.TokenPayload(
             identifier=payload.identifier,
-            holder_label=payload.holder_label,
+            holder_digest=payload.holder_digest,
             fields=("qualification", "certificate_number"),
             expires=payload.expires,
             nonce=payload.nonce,
@@ -242,3 +242,77 @@ def test_representative_sees_the_entity_licence(licence_world, other):
     assert showing.wallet(other) == ()
     with pytest.raises(LicenceError):
         showing.holder_licence(other, licence.pk)
+
+
+# --- privacy of the show token ---------------------------------------------------
+
+
+def _token_body(token: str) -> dict:
+    import base64
+    import json
+
+    body = token.split(".")[0]
+    return json.loads(base64.urlsafe_b64decode(body + "=" * (-len(body) % 4)))
+
+
+def test_token_carries_no_holder_label(holder, licence):
+    token = _show(holder, licence).token
+    body = _token_body(token)
+    label = licence.holder_label
+    assert label not in token and label not in json_text(body)
+    assert str(holder.pk) not in {str(v) for v in body.values()}
+    assert body["hd"] == showing.holder_digest(label)
+    assert body["hd"] != showing.holder_digest("person:999999")
+    outcome = uses.check_token(token, reason="核验", user=None, source_ip=None)
+    assert outcome.ok
+
+
+def json_text(value) -> str:
+    import json
+
+    return json.dumps(value, ensure_ascii=False)
+
+
+def test_old_format_token_with_raw_label_fails(holder, licence):
+    # given a token in the old format: the raw holder label, validly signed
+    import time
+
+    body = showing._b64(
+        showing.canonical_json(
+            {
+                "e": int(time.time()) + 300,
+                "f": ["holder_name"],
+                "h": licence.holder_label,
+                "i": licence.identifier,
+                "n": "0" * 32,
+            }
+        ).encode()
+    )
+    token = f"{body}.{showing.hmac_sm3_hex(showing._show_key(), body.encode())}"
+    # when the verifier checks it, then it is refused and nothing is recorded
+    with pytest.raises(LicenceError) as error:
+        uses.check_token(token, reason="核验", user=None, source_ip=None)
+    assert error.value.code == "licenses.token_invalid"
+    with pytest.raises(LicenceError):
+        uses.preview_token(token)
+    assert not LicenceUse.objects.exists()
+
+
+def test_token_of_another_holder_refused(licence_world, holder, other, licence):
+    # a genuine token whose holder digest names someone else (e.g. the licence
+    # was issued to another holder) is refused
+    token = _show(holder, licence).token
+    payload = showing.read_token(token)
+    forged = showing.encode_token(
+        showing.TokenPayload(
+            identifier=payload.identifier,
+            holder_digest=showing.holder_digest(person_label_for_user(other)),
+            fields=payload.fields,
+            expires=payload.expires,
+            nonce=payload.nonce,
+        )
+    )
+    with pytest.raises(LicenceError) as error:
+        uses.check_token(forged, reason="核验", user=None, source_ip=None)
+    assert error.value.code == "licenses.token_invalid"
+    assert not LicenceUse.objects.exists()
