@@ -309,6 +309,7 @@ __all__ = [
     "licence_types_named",
     "licence_use_for_case",
     "licences_for_holder",
+    "populate_licences_demo",
     "preview_token",
     "qr_svg",
     "read_token",
@@ -318,3 +319,13 @@ __all__ = [
     "valid_licences_for_holder",
     "wallet",
 ]
+
+
+def populate_licences_demo() -> dict[str, int]:
+    """Load the licences part of the demo (after the catalogue and identity demos,
+    before the cases demo): a licence type, its issuer's seal, one licence of a
+    demo citizen. Idempotent; returns how many of each kind were created. Raises
+    ``LicenceError`` when the demos it builds on are missing."""
+    from .demo import populate
+
+    return populate()
