@@ -16,7 +16,7 @@ from typing import Annotated, Any
 
 from django.conf import settings
 from django.db.models import Q, QuerySet
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
 
 import structlog
@@ -383,6 +383,41 @@ def get_licence(request: HttpRequest, identifier: Identifier) -> dict[str, Any]:
         data={"identifier": licence.identifier},
     )
     return _detail(licence.identifier)
+
+
+@router.get(
+    "/licences/{identifier}/file",
+    response=ERRORS,
+    auth=licence_auth,
+    summary="The licence file (PDF) of one of the caller's organisations' licences "
+    "(audited)",
+    openapi_extra={
+        "responses": {
+            200: {
+                "description": "the licence file",
+                "content": {
+                    "application/pdf": {
+                        "schema": {"type": "string", "format": "binary"}
+                    }
+                },
+            }
+        }
+    },
+)
+def licence_file(request: HttpRequest, identifier: Identifier) -> HttpResponse:
+    licence = _licence(request, identifier)
+    audit.record(
+        acting_user=request.auth,
+        event="licenses.file_downloaded",
+        target=licence,
+        data={"identifier": licence.identifier},
+        source_ip=client_ip(request),
+    )
+    from .api_holder import pdf_response
+
+    return pdf_response(
+        f"licence-{licence.pk}-v{licence.version}.pdf", bytes(licence.file)
+    )
 
 
 @router.post(

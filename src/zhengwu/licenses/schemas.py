@@ -294,3 +294,93 @@ class VerificationOut(Schema):
     )
     checks: VerificationChecksOut
     licence: VerifiedLicenceOut | None
+
+
+# --- the holder's wallet (亮证) ------------------------------------------------------
+
+FIELD_KEY_PATTERN = r"^[A-Za-z0-9_]{1,100}$"
+
+
+class WalletEntryOut(Schema):
+    identifier: str
+    type_name: str
+    issuer_name: str
+    holder_name: str
+    version: int
+    status: str = Field(description="effective: `expired` once past valid_until")
+    status_label: str
+    valid_from: datetime.date
+    valid_until: datetime.date | None = Field(description="null: no expiry")
+    issued_at: datetime.datetime
+
+
+class WalletOut(Schema):
+    items: list[WalletEntryOut]
+
+
+class FaceFieldOut(Schema):
+    key: str = Field(description="what `fields` of a show request names")
+    label: str
+    value: str
+
+
+class HistoryStepOut(Schema):
+    kind_label: str
+    reason: str
+    at: datetime.datetime
+
+
+class UseRecordOut(Schema):
+    """One check of the licence (用证), as its holder sees it."""
+
+    channel_label: str
+    reason: str = Field(description="用证事由 the verifier stated")
+    verifier: str = Field(description="`user:<username>` or `anonymous`")
+    source_ip: str
+    released: list[str] = Field(description="the face fields released (亮证)")
+    result_label: str
+    at: datetime.datetime
+
+
+class WalletLicenceOut(WalletEntryOut):
+    showable: bool = Field(description="only a valid licence can be shown")
+    fields: list[FaceFieldOut] = Field(
+        description="the releasable fields, holder name first"
+    )
+    history: list[HistoryStepOut]
+    uses: list[UseRecordOut] = Field(description="the latest 200, newest first")
+
+
+class ShowIn(Schema):
+    fields: list[Annotated[str, Field(pattern=FIELD_KEY_PATTERN)]] = Field(
+        min_length=1,
+        max_length=50,
+        description="keys of `fields` of the licence to release to the verifier",
+    )
+
+
+class ShowOut(Schema):
+    token: str
+    url: str = Field(description="the QR code's content: the verifier's page")
+    expires_at: datetime.datetime
+    released: list[FaceFieldOut]
+
+
+# --- seals -------------------------------------------------------------------------
+
+
+class SealOut(Schema):
+    """An electronic seal: never its private key."""
+
+    id: int
+    organisation_id: int
+    organisation_name: str
+    name: str
+    public_key: str = Field(description="SM2 public key, hex")
+    has_image: bool
+    active: bool
+    created: datetime.datetime
+
+
+class SealListOut(Schema):
+    items: list[SealOut]
