@@ -616,3 +616,35 @@ def principal_code(principal_label: str) -> str:
         entity = LegalEntity.objects.filter(credit_code=value).first()
         return entity.credit_code if entity is not None else ""
     return ""
+
+
+def principal_for_code(code: str) -> str:
+    """The principal a holder code names: ``person:<pk>`` of the person with this
+    ID number, ``entity:<USCC>`` of the entity with this unified social credit code;
+    "" when none is on record. Read-only (a department importing the licences it
+    issued before names each holder by code)."""
+    from zhengwu.core.validators import is_valid_uscc, normalise_code
+
+    from .models import LegalEntity
+    from .persons import find_person_by_id_number
+
+    code = normalise_code(code)
+    if is_valid_id_number(code):
+        person = find_person_by_id_number(code)
+        return f"person:{person.pk}" if person is not None else ""
+    if is_valid_uscc(code) and LegalEntity.objects.filter(credit_code=code).exists():
+        return f"entity:{code}"
+    return ""
+
+
+def principal_exists(principal_label: str) -> bool:
+    """Whether ``person:<pk>`` / ``entity:<USCC>`` names a person or entity on
+    record. Read-only."""
+    from .models import LegalEntity
+
+    kind, _sep, value = (principal_label or "").partition(":")
+    if kind == "person" and value.isdigit() and len(value) < 19:
+        return Person.objects.filter(pk=int(value)).exists()
+    if kind == "entity" and value:
+        return LegalEntity.objects.filter(credit_code=value).exists()
+    return False
