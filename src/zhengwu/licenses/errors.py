@@ -17,6 +17,9 @@ NO_ACTIVE_SEAL = "licenses.no_active_seal"
 INVALID_TRANSITION = "licenses.invalid_transition"
 REASON_REQUIRED = "licenses.reason_required"
 INVALID_IDENTIFIER = "licenses.invalid_identifier"
+INVALID_VALIDITY = "licenses.invalid_validity"
+INVALID_FILE = "licenses.invalid_file"
+IMPORT_NOT_FOUND = "licenses.import_not_found"
 
 
 class LicenceError(DomainError):
@@ -48,4 +51,6 @@ def invalid_transition(current: str, **context: Any) -> LicenceError:
 
 def reason_required() -> LicenceError:
     message = _("请填写原因。")
-    return LicenceError(REASON_REQUIRED, message, fields={"reason": [message]})
+    return LicenceError(
+        REASON_REQUIRED, message, fields={"reason": [message]}, status=422
+    )

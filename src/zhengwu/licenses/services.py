@@ -12,7 +12,8 @@ from collections.abc import Iterable
 from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser
-from django.db import transaction
+from django.core.exceptions import ValidationError
+from django.db import connection, transaction
 from django.db.models import Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -23,9 +24,10 @@ from jsonschema.exceptions import SchemaError
 
 from zhengwu.core import audit
 from zhengwu.core.crypto import sm3_hex
+from zhengwu.core.errors import validation_fields
 from zhengwu.core.models import Organisation
 from zhengwu.core.validators import is_valid_id_number, is_valid_uscc
-from zhengwu.identity.facade import StaffRole, staff_scope
+from zhengwu.identity.facade import StaffRole, principal_exists, staff_scope
 
 from . import identifiers
 from .constants import TRANSITIONS, HolderKind, LicenceEventKind, LicenceStatus
@@ -34,6 +36,7 @@ from .errors import (
     INVALID_FACE_DATA,
     INVALID_HOLDER,
     INVALID_TYPE,
+    INVALID_VALIDITY,
     ISSUER_NOT_AUTHORISED,
     NO_ACTIVE_SEAL,
     TYPE_CODE_TAKEN,
@@ -51,7 +54,9 @@ logger = structlog.get_logger(__name__)
 SHANGHAI = zoneinfo.ZoneInfo("Asia/Shanghai")
 SYSTEM = "system:licenses"
 ISSUING_ROLES: tuple[str, ...] = (StaffRole.REVIEWER,)
-PERSON_LABEL = re.compile(r"^person:[0-9]+$")
+PERSON_LABEL = re.compile(r"^person:[0-9]{1,18}$")
+#: a refusal naming fields: the request is well-formed but its content is not
+INVALID = 422
 ENTITY_LABEL = re.compile(r"^entity:[0-9A-Z]{18}$")
 
 
@@ -134,9 +139,21 @@ def licence_type_define(
         sequence = f"{int(codes[-3:]) + 1 if codes else 1:03d}"
     if not re.fullmatch(r"[0-9]{3}", sequence):
         fields["sequence"] = [_("证照类型顺序号应为3位数字。")]
+    issuing = sorted(set(issuing_organisation_ids))
+    known = set(
+        Organisation.objects.filter(pk__in=issuing).values_list("pk", flat=True)
+    )
+    unknown = [pk for pk in issuing if pk not in known]
+    if unknown:
+        fields["issuing_organisation_ids"] = [
+            _("颁发机构不存在：%(ids)s。") % {"ids": "、".join(map(str, unknown))}
+        ]
     if fields:
         raise LicenceError(
-            INVALID_TYPE, _("证照类型信息有误，请按提示修改。"), fields=fields
+            INVALID_TYPE,
+            _("证照类型信息有误，请按提示修改。"),
+            fields=fields,
+            status=INVALID,
         )
     type_code = organisation.credit_code + sequence
     if LicenceType.objects.filter(type_code=type_code).exists():
@@ -153,16 +170,23 @@ def licence_type_define(
         valid_years=valid_years,
         layout_title=layout_title or name,
     )
-    licence_type.full_clean()
+    try:
+        licence_type.full_clean()
+    except ValidationError as error:
+        raise LicenceError(
+            INVALID_TYPE,
+            _("证照类型信息有误，请按提示修改。"),
+            fields=validation_fields(error),
+            status=INVALID,
+        ) from None
     licence_type.save()
-    issuing = list(issuing_organisation_ids)
     if issuing:
         licence_type.issuing_organisations.set(issuing)
     audit.record(
         acting_user=acting_user,
         event="licenses.type_defined",
         target=licence_type,
-        data={"type_code": type_code, "name": name, "issuing": sorted(issuing)},
+        data={"type_code": type_code, "name": name, "issuing": issuing},
     )
     return licence_type
 
@@ -208,7 +232,7 @@ def face_data_errors(schema: dict[str, Any], data: Any) -> dict[str, list[str]]:
 # --- issue ----------------------------------------------------------------------
 
 
-def _holder_errors(
+def holder_errors(
     licence_type: LicenceType, holder_label: str, holder_code: str, holder_name: str
 ) -> dict[str, list[str]]:
     fields: dict[str, list[str]] = {}
@@ -224,29 +248,42 @@ def _holder_errors(
             fields["holder_code"] = [_("持证主体代码应为有效的统一社会信用代码。")]
         elif holder_label != f"entity:{holder_code}":
             fields["holder_code"] = [_("持证主体代码与持证主体不一致。")]
+    if "holder_label" not in fields and not principal_exists(holder_label):
+        fields["holder_label"] = [_("持证主体在本系统中不存在。")]
     if not holder_name.strip():
         fields["holder_name"] = [_("请填写持证主体名称。")]
     return fields
 
 
-def _add_years(day: datetime.date, years: int) -> datetime.date:
+def _add_years(day: datetime.date, years: int) -> datetime.date | None:
+    """``day`` ``years`` later (28 February for 29 February in a common year);
+    None when that is past the last date there is (9999-12-31)."""
+    year = day.year + years
+    if not datetime.MINYEAR <= year <= datetime.MAXYEAR:
+        return None
     try:
-        return day.replace(year=day.year + years)
+        return day.replace(year=year)
     except ValueError:  # 29 February
-        return day.replace(year=day.year + years, day=28)
+        return day.replace(year=year, day=28)
 
 
 def _next_serial(
     licence_type: LicenceType, issuer: Organisation, day: datetime.date
 ) -> str:
-    """The next serial of the type at the issuer: the year and a counter (locked
-    until the caller's transaction ends, so two issues never share one)."""
-    counter, _created = LicenceSerial.objects.select_for_update().get_or_create(
-        licence_type=licence_type, issuer=issuer
-    )
-    counter.last += 1
-    counter.save(update_fields=["last"])
-    return f"{day.year}{counter.last:08d}"
+    """The next serial of the type at the issuer: the year and a counter. One
+    statement (insert the pair's counter or bump it, returning the value), so the
+    first two issues of a pair cannot race on creating the row; the row stays
+    locked until the caller's transaction ends, so two issues never share one."""
+    table = connection.ops.quote_name(LicenceSerial._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f'INSERT INTO {table} ("licence_type_id", "issuer_id", "last") '  # noqa: S608
+            'VALUES (%s, %s, 1) ON CONFLICT ("licence_type_id", "issuer_id") '
+            f'DO UPDATE SET "last" = {table}."last" + 1 RETURNING "last"',
+            [licence_type.pk, issuer.pk],
+        )
+        last = cursor.fetchone()[0]
+    return f"{day.year}{last:08d}"
 
 
 def _active_seal(issuer: Organisation) -> Seal:
@@ -338,12 +375,19 @@ def licence_issue(
     face_data: dict[str, Any],
     source_case_number: str = "",
     valid_from: datetime.date | None = None,
+    issued_on: datetime.date | None = None,
+    valid_until: datetime.date | None = None,
     acting_user: AbstractBaseUser | None,
     actor_label: str = "",
 ) -> Licence:
     """Issue a licence of ``type_code`` by the issuing organisation: check the
     issuer may issue the type, validate holder and face data, take the next
-    serial, render the PDF, sign its metadata with the issuer's seal, audit."""
+    serial, render the PDF, sign its metadata with the issuer's seal, audit.
+
+    ``issued_on`` is for a licence issued before (a historical licence imported):
+    the day it was issued, not after today; it gives the issue time (midnight,
+    Asia/Shanghai), the serial's year and the default first valid day.
+    ``valid_until`` overrides the last valid day the type's validity gives."""
     licence_type = LicenceType.objects.filter(type_code=type_code).first()
     if licence_type is None:
         message = _("证照类型不存在。")
@@ -376,17 +420,27 @@ def licence_issue(
             status=403,
             type_code=type_code,
         )
-    fields = _holder_errors(licence_type, holder_label, holder_code, holder_name)
+    fields = holder_errors(licence_type, holder_label, holder_code, holder_name)
     if fields:
-        raise LicenceError(INVALID_HOLDER, _("持证主体信息有误。"), fields=fields)
+        raise LicenceError(
+            INVALID_HOLDER, _("持证主体信息有误。"), fields=fields, status=INVALID
+        )
     fields = face_data_errors(licence_type.face_schema, face_data)
     if fields:
         raise LicenceError(
-            INVALID_FACE_DATA, _("照面信息有误，请按提示修改。"), fields=fields
+            INVALID_FACE_DATA,
+            _("照面信息有误，请按提示修改。"),
+            fields=fields,
+            status=INVALID,
         )
+    dates = validity(
+        licence_type,
+        issued_on=issued_on,
+        valid_from=valid_from,
+        valid_until=valid_until,
+    )
     seal = _active_seal(issuer)
-    now = timezone.now()
-    start = valid_from or now.astimezone(SHANGHAI).date()
+    now, start, until = dates
     serial = _next_serial(licence_type, issuer, now.astimezone(SHANGHAI).date())
     licence = Licence(
         identifier=identifiers.build(
@@ -403,7 +457,7 @@ def licence_issue(
         holder_name=holder_name.strip(),
         face_data=face_data,
         valid_from=start,
-        valid_until=_until(licence_type, start),
+        valid_until=until,
         status=LicenceStatus.VALID,
         issued_at=now,
         source_case_number=source_case_number,
@@ -436,10 +490,47 @@ def licence_issue(
     return licence
 
 
+def validity(
+    licence_type: LicenceType,
+    *,
+    issued_on: datetime.date | None = None,
+    valid_from: datetime.date | None = None,
+    valid_until: datetime.date | None = None,
+) -> tuple[datetime.datetime, datetime.date, datetime.date | None]:
+    """Issue time, first and last valid day of a new licence (see
+    :func:`licence_issue`); a LicenceError naming the field when they cannot be."""
+    now = timezone.now()
+    today = now.astimezone(SHANGHAI).date()
+    if issued_on is not None:
+        if issued_on > today:
+            message = _("发证日期不能晚于今天。")
+            raise LicenceError(
+                INVALID_VALIDITY, message, fields={"issued_on": [message]}, status=422
+            )
+        now = datetime.datetime.combine(issued_on, datetime.time(0), tzinfo=SHANGHAI)
+    start = valid_from or (issued_on if issued_on is not None else today)
+    until = valid_until if valid_until is not None else _until(licence_type, start)
+    if until is not None and until < start:
+        message = _("有效期截止日期不能早于有效期起始日期。")
+        raise LicenceError(
+            INVALID_VALIDITY, message, fields={"valid_until": [message]}, status=422
+        )
+    return now, start, until
+
+
 def _until(licence_type: LicenceType, start: datetime.date) -> datetime.date | None:
+    """The last valid day of a licence first valid on ``start`` (None: for good)."""
     if licence_type.valid_years is None:
         return None
-    return _add_years(start, licence_type.valid_years) - datetime.timedelta(days=1)
+    end = _add_years(start, licence_type.valid_years)
+    if end is None or end == datetime.date.min:
+        message = _(
+            "有效期起始日期 %(d)s 加上有效期（%(n)s年）超出可表示的日期范围。"
+        ) % {"d": start.isoformat(), "n": licence_type.valid_years}
+        raise LicenceError(
+            INVALID_VALIDITY, message, fields={"valid_from": [message]}, status=INVALID
+        )
+    return end - datetime.timedelta(days=1)
 
 
 # --- lifecycle --------------------------------------------------------------------
@@ -489,13 +580,18 @@ def licence_change(
     name = holder_name if holder_name is not None else old.holder_name
     if holder_code is None:  # kept only in the (encrypted) signed metadata
         holder_code = str(json.loads(old.signed_metadata).get("holder_code", ""))
-    fields = _holder_errors(licence_type, old.holder_label, holder_code, name)
+    fields = holder_errors(licence_type, old.holder_label, holder_code, name)
     if fields:
-        raise LicenceError(INVALID_HOLDER, _("持证主体信息有误。"), fields=fields)
+        raise LicenceError(
+            INVALID_HOLDER, _("持证主体信息有误。"), fields=fields, status=INVALID
+        )
     fields = face_data_errors(licence_type.face_schema, face_data)
     if fields:
         raise LicenceError(
-            INVALID_FACE_DATA, _("照面信息有误，请按提示修改。"), fields=fields
+            INVALID_FACE_DATA,
+            _("照面信息有误，请按提示修改。"),
+            fields=fields,
+            status=INVALID,
         )
     old.status = LicenceStatus.SUPERSEDED
     old.save(update_fields=["status"])

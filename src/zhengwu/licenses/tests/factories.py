@@ -9,7 +9,7 @@ import pytest
 
 from zhengwu.core.models import Organisation
 from zhengwu.identity.constants import StaffRole
-from zhengwu.identity.tests.person_factories import make_id_number
+from zhengwu.identity.tests.person_factories import make_citizen
 from zhengwu.identity.tests.staff_factories import organisation, staff_user
 from zhengwu.licenses.models import LicenceType, Seal
 from zhengwu.licenses.services import licence_type_define
@@ -48,6 +48,11 @@ class LicenceWorld:
     seal: Seal
     other_seal: Seal
     id_number: str
+    holder: Any = None  # the person record of ``id_number`` (王秀英)
+
+    @property
+    def holder_label(self) -> str:
+        return f"person:{self.holder.pk}"
 
     def issue(self, **overrides: Any):
         from zhengwu.licenses.services import licence_issue
@@ -55,7 +60,7 @@ class LicenceWorld:
         arguments: dict[str, Any] = {
             "type_code": self.licence_type.type_code,
             "issuer_organisation_id": self.bureau.pk,
-            "holder_label": "person:1",
+            "holder_label": self.holder_label,
             "holder_code": self.id_number,
             "holder_name": "王秀英",
             "face_data": dict(FACE_DATA),
@@ -91,6 +96,7 @@ def licence_world(db) -> LicenceWorld:
         acting_user=None,
         actor_label="system:test",
     )
+    holder = make_citizen("王秀英", verified=False)
     return LicenceWorld(
         bureau=bureau,
         other_bureau=other,
@@ -100,5 +106,6 @@ def licence_world(db) -> LicenceWorld:
         licence_type=licence_type,
         seal=seal,
         other_seal=other_seal,
-        id_number=make_id_number(),
+        id_number=holder.clear_id_number,
+        holder=holder,
     )

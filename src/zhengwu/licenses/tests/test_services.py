@@ -11,6 +11,7 @@ from zhengwu.licenses.constants import LicenceStatus
 from zhengwu.licenses.errors import LicenceError
 from zhengwu.licenses.models import Licence, LicenceEvent, LicenceType
 from zhengwu.licenses.services import (
+    SHANGHAI,
     expire_licences,
     licence_change,
     licence_resume,
@@ -300,3 +301,182 @@ def test_the_expiry_task_runs_the_service_and_is_scheduled(licence_world):
     assert "zhengwu.licenses.tasks.expire_licences" in {
         entry.task_path for entry, _seconds in build_schedule()
     }
+
+
+# --- field errors, far dates, holders, historical issue, serials ----------------------
+
+
+def test_field_errors_of_the_services_are_422(licence_world):
+    with pytest.raises(LicenceError) as face:
+        licence_world.issue(face_data={})
+    with pytest.raises(LicenceError) as holder:
+        licence_world.issue(holder_code="210102198503150000")
+    assert face.value.status == 422
+    assert holder.value.status == 422
+
+
+def test_a_first_valid_day_too_far_for_the_validity_is_a_field_error(licence_world):
+    # given a type valid 3 years
+    far = datetime.date(9998, 6, 1)
+    # when
+    with pytest.raises(LicenceError) as caught:
+        licence_world.issue(valid_from=far)
+    # then
+    assert caught.value.status == 422
+    assert caught.value.code == errors.INVALID_VALIDITY
+    assert "valid_from" in caught.value.fields
+    assert not Licence.objects.exists()
+
+
+def test_the_last_day_there_is_still_carries_a_validity_ending_before_it(
+    licence_world,
+):
+    licence = licence_world.issue(valid_from=datetime.date(9996, 2, 29))
+    assert licence.valid_until == datetime.date(9999, 2, 27)
+
+
+def test_unknown_issuing_organisations_are_a_field_error(licence_world):
+    with pytest.raises(LicenceError) as caught:
+        licence_type_define(
+            defining_organisation_id=licence_world.bureau.pk,
+            name="特种作业操作证",
+            holder_kind="person",
+            face_schema=FACE_SCHEMA,
+            issuing_organisation_ids=[licence_world.other_bureau.pk, 987654],
+            acting_user=licence_world.editor,
+        )
+    assert caught.value.status == 422
+    assert caught.value.fields["issuing_organisation_ids"] == [
+        "颁发机构不存在：987654。"
+    ]
+    assert LicenceType.objects.count() == 1
+
+
+def test_a_holder_not_on_record_is_refused(licence_world):
+    with pytest.raises(LicenceError) as person:
+        licence_world.issue(holder_label=f"person:{licence_world.holder.pk + 1000}")
+    with pytest.raises(LicenceError) as overflow:
+        licence_world.issue(holder_label="person:99999999999999999999")
+    assert person.value.fields["holder_label"] == ["持证主体在本系统中不存在。"]
+    assert "holder_label" in overflow.value.fields
+    assert not Licence.objects.exists()
+
+
+def test_an_entity_holder_must_be_on_record(licence_world):
+    from zhengwu.identity.constants import EntityKind
+    from zhengwu.identity.models import LegalEntity
+    from zhengwu.identity.tests.person_factories import make_credit_code
+
+    entity_type = licence_type_define(
+        defining_organisation_id=licence_world.bureau.pk,
+        name="人力资源服务许可证",
+        holder_kind="entity",
+        face_schema={"type": "object", "properties": {}},
+        acting_user=licence_world.editor,
+    )
+    missing = make_credit_code(9001)
+    with pytest.raises(LicenceError) as caught:
+        licence_world.issue(
+            type_code=entity_type.type_code,
+            holder_label=f"entity:{missing}",
+            holder_code=missing,
+            holder_name="不存在的公司",
+            face_data={},
+        )
+    assert caught.value.fields["holder_label"] == ["持证主体在本系统中不存在。"]
+    entity = LegalEntity.objects.create(
+        credit_code=make_credit_code(9002),
+        name="辽宁示例人力资源有限公司",
+        kind=EntityKind.ENTERPRISE,
+        legal_representative=licence_world.holder,
+    )
+    licence = licence_world.issue(
+        type_code=entity_type.type_code,
+        holder_label=f"entity:{entity.credit_code}",
+        holder_code=entity.credit_code,
+        holder_name=entity.name,
+        face_data={},
+    )
+    assert licence.holder_label == f"entity:{entity.credit_code}"
+
+
+def test_a_historical_licence_takes_its_issue_day_year_and_validity(licence_world):
+    # when
+    licence = licence_world.issue(issued_on=datetime.date(2019, 5, 20))
+    # then
+    assert licence.serial == "201900000001"
+    assert licence.issued_at.astimezone(SHANGHAI).date() == datetime.date(2019, 5, 20)
+    assert licence.valid_from == datetime.date(2019, 5, 20)
+    assert licence.valid_until == datetime.date(2022, 5, 19)
+    metadata = json.loads(licence.signed_metadata)
+    assert "2019-05-20" in json.dumps(metadata)
+
+
+def test_a_historical_issue_day_in_the_future_is_refused(licence_world):
+    tomorrow = datetime.datetime.now(SHANGHAI).date() + datetime.timedelta(days=1)
+    with pytest.raises(LicenceError) as caught:
+        licence_world.issue(issued_on=tomorrow)
+    assert caught.value.fields["issued_on"] == ["发证日期不能晚于今天。"]
+    with pytest.raises(LicenceError) as backwards:
+        licence_world.issue(
+            issued_on=datetime.date(2020, 1, 1),
+            valid_until=datetime.date(2019, 1, 1),
+        )
+    assert "valid_until" in backwards.value.fields
+    assert not Licence.objects.exists()
+
+
+def test_the_serial_counter_is_created_by_the_first_issue_and_bumped_after(
+    licence_world,
+):
+    from zhengwu.licenses.models import LicenceSerial
+    from zhengwu.licenses.services import _next_serial
+
+    day = datetime.date(2026, 3, 2)
+    world = licence_world
+    assert not LicenceSerial.objects.exists()
+    assert _next_serial(world.licence_type, world.bureau, day) == "202600000001"
+    assert _next_serial(world.licence_type, world.bureau, day) == "202600000002"
+    assert _next_serial(world.licence_type, world.other_bureau, day) == "202600000001"
+    assert (
+        LicenceSerial.objects.get(
+            licence_type=world.licence_type, issuer=world.bureau
+        ).last
+        == 2
+    )
+
+
+@pytest.mark.django_db(transaction=True)
+def test_first_issues_of_a_pair_do_not_race_on_postgresql(licence_world):
+    import threading
+
+    from django.db import connection, transaction
+
+    from zhengwu.licenses.services import _next_serial
+
+    if connection.vendor != "postgresql":
+        pytest.skip("row locks under threads need PostgreSQL")
+    world = licence_world
+    day = datetime.date(2026, 3, 2)
+    serials: list[str] = []
+    failures: list[BaseException] = []
+    barrier = threading.Barrier(8)
+
+    def take() -> None:
+        try:
+            barrier.wait()
+            for _ in range(3):
+                with transaction.atomic():
+                    serials.append(_next_serial(world.licence_type, world.bureau, day))
+        except BaseException as error:  # noqa: BLE001 - reported below
+            failures.append(error)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=take) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert not failures
+    assert sorted(serials) == [f"2026{n:08d}" for n in range(1, 25)]

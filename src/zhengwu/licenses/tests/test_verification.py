@@ -171,7 +171,7 @@ def test_facade_returns_frozen_summaries(licence_world):
     summary = issue_from_decision(
         type_code=world.licence_type.type_code,
         issuer_organisation_id=world.bureau.pk,
-        holder_label="person:7",
+        holder_label=world.holder_label,
         holder_code=world.id_number,
         holder_name="赵六",
         face_data=dict(FACE_DATA),
@@ -179,7 +179,7 @@ def test_facade_returns_frozen_summaries(licence_world):
     )
     # then
     assert licence_by_identifier(summary.identifier) == summary
-    assert licences_for_holder("person:7") == (summary,)
+    assert licences_for_holder(world.holder_label) == (summary,)
     assert licences_for_holder("person:8") == ()
     with pytest.raises(AttributeError):
         summary.status = "revoked"  # type: ignore[misc]
