@@ -18,6 +18,8 @@ EVENT_LABELS: dict[str, object] = {
     "cases.withdrawn": _("撤回申请"),
     "cases.decided": _("作出决定"),
     "cases.instant_decided": _("秒批自动办结"),
+    "cases.instant_fell_back": _("秒批未能颁发电子证照，转人工审查"),
+    "cases.material_base_record_fetched": _("材料从基础库调取，免于提交"),
     "cases.material_added": _("上传申请材料"),
     "cases.material_reused": _("复用已提交材料"),
     "cases.file_downloaded": _("下载文件"),

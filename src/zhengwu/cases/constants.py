@@ -79,6 +79,14 @@ class Credibility(models.TextChoices):
     D = "D", _("D级：申请人自制承诺")
 
 
+class BaseRecordKind(models.TextChoices):
+    """Shared base records a guide material may be fetched from instead of
+    uploaded (identity.facade ``base_record_extract``)."""
+
+    PERSON_IDENTITY = "person_identity", _("申请人居民身份信息（人口基础信息库）")
+    ENTITY_REGISTRATION = "entity_registration", _("法人登记信息（法人基础信息库）")
+
+
 class TaskStatus(models.TextChoices):
     OPEN = "open", _("待认领")
     CLAIMED = "claimed", _("办理中")

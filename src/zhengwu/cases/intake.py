@@ -45,13 +45,13 @@ import structlog
 from zhengwu.catalog.facade import ListingInfo, listing_for_application
 from zhengwu.core import audit
 from zhengwu.core.middleware import current_request_context, request_context
-from zhengwu.identity.facade import ActingFor
+from zhengwu.identity.facade import ActingFor, person_label_for_user
 
 from . import errors
 from .constants import IntakeStatus
 from .errors import CaseError, field_error, not_permitted
 from .forms import validate_form
-from .models import CaseIntake
+from .models import CaseIntake, HandlingConfig
 
 logger = structlog.get_logger(__name__)
 
@@ -67,6 +67,7 @@ class _Rules:
     listing: ListingInfo | None
     schema: dict[str, Any] | None
     expires: float
+    config: HandlingConfig | None = None
 
 
 _rules: dict[str, _Rules] = {}
@@ -82,13 +83,14 @@ def _rules_for(listing_code: str) -> _Rules:
     cached = _rules.get(listing_code)
     if cached is not None and cached.expires > now:
         return cached
-    from .services import form_schema
+    from .services import form_schema, handling_config
 
     listing = listing_for_application(listing_code)
     rules = _Rules(
         listing=listing,
         schema=(form_schema(listing_code) or None) if listing is not None else None,
         expires=now + INTAKE_RULES_SECONDS,
+        config=handling_config(listing_code) if listing is not None else None,
     )
     if len(_rules) >= _RULES_MAX:
         _rules.clear()
@@ -137,7 +139,12 @@ def case_intake(
         raise not_permitted(_("请先登录。"))
     key = checked_submission_key(submission_key)
     try:
-        form = _checked_at_the_door(listing_code, form_data, handling_item_code)
+        form = _checked_at_the_door(
+            listing_code,
+            form_data,
+            handling_item_code,
+            principal_label=_principal_label(user, acting),
+        )
     except CaseError:
         # A retry of an application taken in earlier gets that intake's answer,
         # even if the listing or its form changed since (looked up on refusal only).
@@ -175,11 +182,28 @@ def case_intake(
     return intake, True
 
 
+def _principal_label(user: AbstractBaseUser, acting: ActingFor | None) -> str:
+    """Whom the application is for, as far as the door can tell (the task checks
+    the right to act for it): the acting principal, else the user's person."""
+    if acting is not None:
+        return acting.principal_label
+    return person_label_for_user(user)
+
+
 def _checked_at_the_door(
-    listing_code: Any, form_data: Any, handling_item_code: str
+    listing_code: Any,
+    form_data: Any,
+    handling_item_code: str,
+    *,
+    principal_label: str = "",
 ) -> dict[str, Any]:
     """The form, when the listing is open, the form satisfies its schema and no
-    necessary material must be uploaded; else the refusal (``CaseError``)."""
+    necessary material must be uploaded (a material the platform fetches from
+    the base records for the principal is not asked for); else the refusal
+    (``CaseError``)."""
+    from .base_records import fetchable_materials
+    from .services import missing_materials, missing_materials_error
+
     rules = _rules_for(listing_code) if isinstance(listing_code, str) else None
     if rules is None or rules.listing is None:
         raise field_error(
@@ -189,18 +213,15 @@ def _checked_at_the_door(
             status=404,
         )
     form = validate_form(rules.schema, form_data)
-    required = rules.listing.required_material_names(handling_item_code or "")
+    code = handling_item_code or ""
+    required = rules.listing.required_material_names(code)
     if required:  # this path carries no files: upload them on a draft instead
-        raise CaseError(
-            errors.MISSING_MATERIALS,
-            _("该事项须上传申请材料（%(names)s），请先保存草稿并上传后提交。")
-            % {"names": "、".join(required)},
-            fields={
-                "materials": [_("请上传“%(name)s”。") % {"name": n} for n in required]
-            },
-            status=422,
-            missing=list(required),
+        fetched = fetchable_materials(
+            rules.listing, rules.config, principal_label, code
         )
+        missing = missing_materials(rules.listing, code, set(), exempt=set(fetched))
+        if missing:
+            raise missing_materials_error(missing, without_files=True)
     return form
 
 

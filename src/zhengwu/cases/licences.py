@@ -72,9 +72,17 @@ def issue_case_licence(case: Case, *, acting_user: AbstractBaseUser | None) -> N
             key.removeprefix("face_data."): reasons
             for key, reasons in error.fields.items()
         }
+        details = "；".join(
+            f"{name}：{'、'.join(str(r) for r in reasons)}"
+            for name, reasons in fields.items()
+        )
         raise CaseError(
             errors.LICENCE_NOT_ISSUED,
-            _("电子证照未能颁发：%(reason)s") % {"reason": error.message},
+            _("电子证照未能颁发，未作出准予决定：%(reason)s%(details)s")
+            % {
+                "reason": error.message,
+                "details": f"（{details}）" if details else "",
+            },
             fields=fields,
             status=409,
             licence_code=error.code,
@@ -257,3 +265,41 @@ def licence_checks(case: Case) -> dict[str, licences.LicenceCheck]:
         .values_list("licence_identifier", flat=True)
         .distinct()
     }
+
+
+# --- handling settings ---------------------------------------------------------------
+
+
+def issuable_licence_types(
+    listing: Any, config: HandlingConfig | None
+) -> list[tuple[str, str]]:
+    """(type code, "name（code）") of the licence types the listing may issue on
+    approval, for the settings page: the types named like the guide's result,
+    the item or one of its materials that the listing's organisation may issue,
+    and the type set now. (licenses.facade names types by name only; a facade
+    listing every type an organisation may issue would widen this.)"""
+    names = [listing.guide.result_name, listing.item_name]
+    names += [m.name for m in listing.guide.materials]
+    codes = {
+        code
+        for found in licences.licence_types_named(n for n in names if n).values()
+        for code in found
+    }
+    current = config.licence_type_code if config is not None else ""
+    if current:
+        codes.add(current)
+    choices = []
+    for code in sorted(codes):
+        info = licences.licence_type_info(code)
+        if info is None:
+            continue
+        if code != current and (
+            listing.organisation_id not in info.issuing_organisation_ids
+        ):
+            continue
+        choices.append((code, f"{info.name}（{code}）"))
+    return choices
+
+
+def licence_type_exists(code: str) -> bool:
+    return licences.licence_type_info(code) is not None

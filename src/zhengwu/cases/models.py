@@ -6,8 +6,6 @@ Cross-app references point only to ``core`` and the user model; a listing is nam
 its 31-character implementation code, a process model by its key (workflows)."""
 
 import uuid
-from functools import cached_property
-from typing import Any
 
 from django.conf import settings
 from django.db import models
@@ -18,6 +16,7 @@ from zhengwu.core.models import BaseModel, Division, Organisation, UnicodeJSONEn
 
 from .constants import (
     AppointmentStatus,
+    BaseRecordKind,
     CaseStatus,
     Channel,
     Credibility,
@@ -71,6 +70,14 @@ class HandlingConfig(BaseModel):
     # (besides those named like the licence type)
     licence_materials = models.JSONField(
         _("可用电子证照免交的材料"),
+        default=dict,
+        blank=True,
+        encoder=UnicodeJSONEncoder,
+    )
+    # {"<material name>": "<BaseRecordKind>"}: guide materials fetched from the
+    # shared base records instead of uploaded (e.g. 居民身份证 → person_identity)
+    base_record_materials = models.JSONField(
+        _("从基础库调取的材料"),
         default=dict,
         blank=True,
         encoder=UnicodeJSONEncoder,
@@ -325,21 +332,18 @@ class CaseMaterial(BaseModel):
     uploaded_by = models.ForeignKey(USER, on_delete=models.PROTECT, related_name="+")
     # 免于提交: the electronic licence used instead of an upload (its PDF is ``file``)
     licence_identifier = models.CharField(_("电子证照标识"), max_length=120, blank=True)
+    # 免于提交: fetched from the shared base records (its extract is ``file``)
+    base_record_kind = models.CharField(
+        _("调取的基础库信息"),
+        max_length=30,
+        choices=BaseRecordKind.choices,
+        blank=True,
+    )
 
     class Meta:
         ordering = ["case_id", "pk"]
         verbose_name = _("申请材料")
         verbose_name_plural = _("申请材料")
-
-    @cached_property
-    def licence_check(self) -> Any:
-        """The licence library's verification of the licence handed in as this
-        material (for a reviewer who may see the case), or None."""
-        if not self.licence_identifier:
-            return None
-        from zhengwu.licenses.facade import licence_check
-
-        return licence_check(self.licence_identifier)
 
 
 class SupplementRequest(BaseModel):

@@ -306,17 +306,18 @@ __all__ = [
 @dataclass(frozen=True)
 class ExemptedMaterialCount:
     """Materials an applicant was not asked for (免于提交) on one listing of one
-    department: a valid electronic licence used instead, or a material of an
-    earlier case reused."""
+    department: a valid electronic licence used instead, a material of an
+    earlier case reused, or a material fetched from the shared base records."""
 
     listing_code: str
     organisation_id: int
     licence_reuse: int
     material_reuse: int
+    base_record: int = 0
 
     @property
     def total(self) -> int:
-        return self.licence_reuse + self.material_reuse
+        return self.licence_reuse + self.material_reuse + self.base_record
 
 
 def exempted_material_counts(
@@ -327,7 +328,7 @@ def exempted_material_counts(
 ) -> list[ExemptedMaterialCount]:
     """Per listing and department, of the submitted cases ``user`` may see (by
     submission day, both ends included): how many materials were not asked for
-    because of reuse. Listings without any reuse are left out."""
+    because of reuse or the base records. Listings without any are left out."""
     from django.db.models import Count
 
     from .models import CaseMaterial
@@ -339,13 +340,18 @@ def exempted_material_counts(
         cases = cases.filter(submitted_at__date__lte=until)
     rows = (
         CaseMaterial.objects.filter(case__in=cases.values("pk"))
-        .filter(~Q(licence_identifier="") | Q(reused_from__isnull=False))
+        .filter(
+            ~Q(licence_identifier="")
+            | Q(reused_from__isnull=False)
+            | ~Q(base_record_kind="")
+        )
         .values("case__listing_code", "case__organisation_id")
         .annotate(
             licence_reuse=Count("pk", filter=~Q(licence_identifier="")),
             material_reuse=Count(
                 "pk", filter=Q(licence_identifier="", reused_from__isnull=False)
             ),
+            base_record=Count("pk", filter=~Q(base_record_kind="")),
         )
         .order_by("case__organisation_id", "case__listing_code")
     )
@@ -355,6 +361,7 @@ def exempted_material_counts(
             organisation_id=row["case__organisation_id"],
             licence_reuse=row["licence_reuse"],
             material_reuse=row["material_reuse"],
+            base_record=row["base_record"],
         )
         for row in rows
     ]

@@ -34,6 +34,7 @@ from zhengwu.identity.facade import (
 from . import deadlines, errors
 from .constants import (
     TRANSITIONS,
+    BaseRecordKind,
     CaseStatus,
     Channel,
     Credibility,
@@ -378,24 +379,61 @@ def _replayed(case: Case) -> Case:
     return case
 
 
+def missing_materials_error(
+    missing: list[str], *, without_files: bool = False
+) -> CaseError:
+    """The refusal of an application lacking necessary materials (the same on
+    the synchronous path and at the asynchronous intake door, which carries no
+    files: ``without_files`` tells the applicant to upload on a draft)."""
+    names = "、".join(missing)
+    message = (
+        _("该事项须上传申请材料（%(names)s），请先保存草稿并上传后提交。")
+        if without_files
+        else _("缺少必要的申请材料：%(names)s。")
+    ) % {"names": names}
+    return CaseError(
+        errors.MISSING_MATERIALS,
+        message,
+        fields={
+            "materials": [_("请上传“%(name)s”。") % {"name": name} for name in missing]
+        },
+        status=422,
+        missing=list(missing),
+    )
+
+
+def missing_materials(
+    listing: ListingInfo,
+    handling_item_code: str,
+    present: set[str],
+    *,
+    exempt: set[str] | frozenset[str] = frozenset(),
+) -> list[str]:
+    """The guide's necessary materials neither handed in nor ``exempt`` (fetched
+    from the base records), in guide order."""
+    return [
+        name
+        for name in listing.required_material_names(handling_item_code)
+        if name not in present and name not in exempt
+    ]
+
+
+def _fetch_base_records(
+    case: Case,
+    listing: ListingInfo,
+    config: HandlingConfig | None,
+    user: AbstractBaseUser,
+) -> None:
+    from .base_records import fetch_base_record_materials
+
+    fetch_base_record_materials(case, listing, config, acting_user=user)
+
+
 def _check_materials(case: Case, listing: ListingInfo) -> None:
-    required = listing.required_material_names(case.handling_item_code)
-    if not required:
-        return
     present = set(case.materials.values_list("material_name", flat=True))
-    missing = [name for name in required if name not in present]
+    missing = missing_materials(listing, case.handling_item_code, present)
     if missing:
-        raise CaseError(
-            errors.MISSING_MATERIALS,
-            _("缺少必要的申请材料：%(names)s。") % {"names": "、".join(missing)},
-            fields={
-                "materials": [
-                    _("请上传“%(name)s”。") % {"name": name} for name in missing
-                ]
-            },
-            status=422,
-            missing=missing,
-        )
+        raise missing_materials_error(missing)
 
 
 def _do_submit(case: Case, *, user: AbstractBaseUser, key: str) -> Case:
@@ -403,6 +441,7 @@ def _do_submit(case: Case, *, user: AbstractBaseUser, key: str) -> Case:
     listing, config = _submission_context(case)
     schema = config.form_schema if config is not None and config.form_schema else None
     case.form_data = validate_form(schema, case.form_data)
+    _fetch_base_records(case, listing, config, user)
     _check_materials(case, listing)
     _transition(case, CaseStatus.SUBMITTED)
     now = timezone.now()
@@ -633,6 +672,7 @@ def material_reuse(
         CaseMaterial.objects.filter(
             pk=source_pk,
             licence_identifier="",  # a licence is used afresh, not copied
+            base_record_kind="",  # so is a base record, fetched anew
             case__in=Case.objects.filter(
                 applicant_q(user, acting), principal_label=case.principal_label
             ).exclude(status=CaseStatus.DRAFT),
@@ -1118,23 +1158,58 @@ def _instant_decision(case: Case, config: HandlingConfig | None) -> None:
     if not decision.matched or outcome not in {"approve", "approved", "true", "准予"}:
         logger.info("case_instant_no_match", case_id=case.pk)
         return
-    now = timezone.now()
-    _transition(case, CaseStatus.ACCEPTED)
-    case.accepted_at = now
-    case.save(update_fields=["status", "accepted_at", "updated_at"])
+    rule = decision.rule_label or decision.rule_id or config.decision_key
+    try:
+        with transaction.atomic():  # a refused licence undoes the approval only
+            now = timezone.now()
+            _transition(case, CaseStatus.ACCEPTED)
+            case.accepted_at = now
+            case.save(update_fields=["status", "accepted_at", "updated_at"])
+            audit.record(
+                acting_user=None,
+                actor_label=SYSTEM_RULES,
+                event="cases.accepted",
+                target=case,
+                data={"rule": decision.rule_id, "instant": True},
+            )
+            _decide(
+                case,
+                approve=True,
+                opinion=str(
+                    decision.outputs.get("opinion") or _("符合秒批规则，自动准予。")
+                ),
+                acting_user=None,
+                rule=rule,
+            )
+    except CaseError as error:
+        if error.code != errors.LICENCE_NOT_ISSUED:
+            raise
+        _instant_fallback(case, rule=rule, error=error)
+
+
+def _instant_fallback(case: Case, *, rule: str, error: CaseError) -> None:
+    """秒批 matched but the licence could not be issued (no active seal, face
+    data missing …): the case is not refused and not lost; it stays submitted
+    for manual review (acceptance, then the reviewer's decision), with the
+    reason audited."""
+    case.refresh_from_db()  # as the rolled-back savepoint left it: submitted
     audit.record(
         acting_user=None,
         actor_label=SYSTEM_RULES,
-        event="cases.accepted",
+        event="cases.instant_fell_back",
         target=case,
-        data={"rule": decision.rule_id, "instant": True},
+        data={
+            "rule": rule,
+            "code": error.code,
+            "licence_code": str(error.context.get("licence_code", "")),
+            "reason": str(error.message),
+            "fields": sorted(error.fields),
+        },
     )
-    _decide(
-        case,
-        approve=True,
-        opinion=str(decision.outputs.get("opinion") or _("符合秒批规则，自动准予。")),
-        acting_user=None,
-        rule=decision.rule_label or decision.rule_id or config.decision_key,
+    logger.warning(
+        "case_instant_fell_back",
+        case_id=case.pk,
+        licence_code=error.context.get("licence_code", ""),
     )
 
 
@@ -1462,6 +1537,7 @@ def extension_decide(
 CONFIG_FIELDS = {
     "licence_type_code",
     "licence_materials",
+    "base_record_materials",
     "form_schema",
     "process_template",
     "process_key",
@@ -1572,18 +1648,48 @@ def _clean_licence_config(
     if "licence_materials" in fields:
         mapping = fields["licence_materials"] or {}
         names = {m.name for m in listing.guide.materials}
-        ok = isinstance(mapping, dict) and all(
-            isinstance(name, str)
-            and name in names
-            and isinstance(code, str)
-            and licences.licence_type_info(code) is not None
-            for name, code in mapping.items()
-        )
-        if not ok:
-            problems["licence_materials"] = [
-                _("每一项应为办事指南列出的材料名称和已有的证照类型代码。")
-            ]
+        reasons = []
+        if not isinstance(mapping, dict):
+            reasons.append(_("应为“材料名称 → 证照类型代码”的对应表。"))
+        else:
+            for name, code in mapping.items():
+                if not isinstance(name, str) or name not in names:
+                    reasons.append(
+                        _("“%(name)s”不是办事指南列出的材料。")
+                        % {"name": str(name)[:50]}
+                    )
+                elif (
+                    not isinstance(code, str)
+                    or licences.licence_type_info(code) is None
+                ):
+                    reasons.append(
+                        _("“%(name)s”对应的证照类型代码“%(code)s”不存在。")
+                        % {"name": name[:50], "code": str(code)[:30]}
+                    )
+        if reasons:
+            problems["licence_materials"] = reasons
         cleaned["licence_materials"] = mapping if isinstance(mapping, dict) else {}
+    if "base_record_materials" in fields:
+        mapping = fields["base_record_materials"] or {}
+        names = {m.name for m in listing.guide.materials}
+        reasons = []
+        if not isinstance(mapping, dict):
+            reasons.append(_("应为“材料名称 → 基础库信息”的对应表。"))
+        else:
+            for name, kind in mapping.items():
+                if not isinstance(name, str) or name not in names:
+                    reasons.append(
+                        _("“%(name)s”不是办事指南列出的材料。")
+                        % {"name": str(name)[:50]}
+                    )
+                elif kind not in BaseRecordKind.values:
+                    reasons.append(
+                        _("“%(name)s”对应的基础库信息“%(kind)s”无效。")
+                        % {"name": name[:50], "kind": str(kind)[:30]}
+                    )
+        if reasons:
+            problems["base_record_materials"] = reasons
+        cleaned["base_record_materials"] = mapping if isinstance(mapping, dict) else {}
 
 
 @transaction.atomic

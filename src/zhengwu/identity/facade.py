@@ -31,9 +31,12 @@ __all__ = [
     "ADMIN_ROLES",
     "ActingFor",
     "ApplicantProfile",
+    "BaseRecordExtract",
+    "BASE_RECORD_KINDS",
     "CounterVisitInfo",
     "acting_for_request",
     "applicant_profile",
+    "base_record_extract",
     "base_record_facts",
     "counter_visit_info",
     "person_label_for_user",
@@ -648,3 +651,102 @@ def principal_exists(principal_label: str) -> bool:
     if kind == "entity" and value:
         return LegalEntity.objects.filter(credit_code=value).exists()
     return False
+
+
+# --- base-record extracts (材料免交: fetched instead of uploaded) ---------------------
+
+BASE_RECORD_PERSON_IDENTITY = "person_identity"
+BASE_RECORD_ENTITY_REGISTRATION = "entity_registration"
+# The kinds of base record a material may be fetched from, with the principal kind
+# each applies to.
+BASE_RECORD_KINDS: dict[str, str] = {
+    BASE_RECORD_PERSON_IDENTITY: "person",
+    BASE_RECORD_ENTITY_REGISTRATION: "entity",
+}
+
+
+@dataclass(frozen=True)
+class BaseRecordExtract:
+    """What a shared base record says of a principal, for a material fetched
+    instead of uploaded: ``rows`` are (label, value) pairs to print, ``source``
+    names the base records. A person's ID number is masked (the clear number is
+    revealed only through the audited personal-data view)."""
+
+    kind: str
+    principal_label: str
+    title: str
+    source: str
+    holder_name: str
+    rows: tuple[tuple[str, str], ...]
+
+
+def base_record_extract(principal_label: str, kind: str) -> BaseRecordExtract | None:
+    """The extract of base record ``kind`` for ``principal_label``, or None when
+    the base records hold none for it: ``person_identity`` of a person verified
+    against the population base records (L2 or L3) whose record there is live
+    (not cancelled, same name); ``entity_registration`` of an entity the
+    legal-person base records hold as active. Read-only; for a caller that checked
+    who asks for ``principal_label``."""
+    from django.utils.translation import gettext as _
+
+    from zhengwu.core.crypto import mask_id_number
+
+    from .constants import EntityKind
+    from .models import LegalEntity
+    from .registry import Verdict, legal_person_registry, population_registry
+
+    principal_kind, _sep, value = (principal_label or "").partition(":")
+    if BASE_RECORD_KINDS.get(kind) != principal_kind or not value:
+        return None
+    if kind == BASE_RECORD_PERSON_IDENTITY:
+        if not value.isdigit() or len(value) > 18:
+            return None
+        person = Person.objects.filter(pk=int(value)).first()
+        if person is None or person.assurance_level < AssuranceLevel.VERIFIED:
+            return None
+        number = person.id_number or ""
+        if not is_valid_id_number(number):
+            return None
+        if population_registry().verify_person(person.name, number) != Verdict.MATCH:
+            return None
+        born = _birth_date(number)
+        return BaseRecordExtract(
+            kind=kind,
+            principal_label=principal_label,
+            title=_("居民身份信息（人口基础信息库）"),
+            source=_("人口基础信息库"),
+            holder_name=person.name,
+            rows=(
+                (_("姓名"), person.name),
+                (_("公民身份号码"), mask_id_number(number)),
+                (_("性别"), _("男") if int(number[16]) % 2 else _("女")),
+                (_("出生日期"), born.isoformat() if born else ""),
+                (_("实名等级"), str(AssuranceLevel(person.assurance_level).label)),
+                (_("人口库状态"), _("正常")),
+            ),
+        )
+    entity = LegalEntity.objects.filter(credit_code=value).first()
+    if entity is None:
+        return None
+    record = legal_person_registry().lookup_entity(entity.credit_code)
+    if record is None or not record.active:
+        return None
+    kind_label = (
+        str(EntityKind(record.kind).label)
+        if record.kind in EntityKind.values
+        else record.kind
+    )
+    return BaseRecordExtract(
+        kind=kind,
+        principal_label=principal_label,
+        title=_("法人登记信息（法人基础信息库）"),
+        source=_("法人基础信息库"),
+        holder_name=record.name,
+        rows=(
+            (_("名称"), record.name),
+            (_("统一社会信用代码"), record.credit_code),
+            (_("类型"), kind_label),
+            (_("法定代表人"), record.representative_name),
+            (_("登记状态"), _("存续")),
+        ),
+    )
