@@ -5,6 +5,7 @@ from django.utils.translation import gettext_lazy as _
 EVENT_LABELS: dict[str, object] = {
     "licenses.type_defined": _("定义证照类型"),
     "licenses.seal_registered": _("登记电子印章"),
+    "licenses.seal_deactivated": _("停用电子印章"),
     "licenses.seal_used": _("使用电子印章签章"),
     "licenses.issued": _("颁发电子证照"),
     "licenses.changed": _("变更电子证照（新版本）"),
@@ -17,6 +18,9 @@ EVENT_LABELS: dict[str, object] = {
     "licenses.shown": _("亮证（生成出示二维码）"),
     "licenses.token_replayed": _("拒绝重复使用的亮证码"),
     "licenses.used": _("用证（查验电子证照）"),
+    "licenses.import_started": _("上传证照批量导入文件"),
+    "licenses.imported": _("证照批量导入完成（颁发历史证照）"),
+    "licenses.import_failed": _("证照批量导入未通过校验（未颁发）"),
 }
 
 

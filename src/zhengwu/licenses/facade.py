@@ -270,6 +270,16 @@ def licence_use_for_case(identifier: str, *, case_number: str, user) -> LicenceC
 
 
 # The holder's and the verifier's side (亮证, 查证, 用证), for the portal's pages.
+from .seals import (  # noqa: E402
+    PNG_MAX_BYTES,
+    SealInfo,
+    is_seal_staff,
+    seal_create,
+    seal_deactivate,
+    seal_image,
+    seal_organisations,
+    seals_for,
+)
 from .showing import (  # noqa: E402
     HolderLicence,
     holder_file,
@@ -290,6 +300,7 @@ from .uses import (  # noqa: E402
 )
 
 __all__ = [
+    "PNG_MAX_BYTES",
     "HolderLicence",
     "LicenceCheck",
     "LicenceError",
@@ -313,6 +324,13 @@ __all__ = [
     "preview_token",
     "qr_svg",
     "read_token",
+    "SealInfo",
+    "is_seal_staff",
+    "seal_create",
+    "seal_deactivate",
+    "seal_image",
+    "seal_organisations",
+    "seals_for",
     "show_licence",
     "show_seconds",
     "too_many_checks",
