@@ -1,10 +1,12 @@
 """The cases part of the Liaoning demo, loaded by ``manage.py populate_demo`` after the
-catalogue and identity demos (whose listings, organisations and accounts it uses):
+catalogue, identity and licences demos (whose listings, organisations, accounts and
+licence type it uses):
 
-- online-handling settings (form, process template, 秒批 decision table) of four
+- online-handling settings (form, process template, 秒批 decision table) of five
   Shenyang listings: 食品经营许可 (a single-department promised item of the market
-  regulation bureau), 职工正常退休申请 (秒批 with the sample decision table workflows
-  ships), and 企业设立登记 + 发票领用, the two items of
+  regulation bureau, whose 营业执照 an electronic 个体工商户营业执照 may replace),
+  个体工商户登记 (approval issues that licence), 职工正常退休申请 (秒批 with the
+  sample decision table workflows ships), and 企业设立登记 + 发票领用, the two items of
 - the bundle "开办企业一件事（沈阳市）" (market regulation and tax bureau, with a
   reviewer account for the tax bureau);
 - the 沈阳市政务服务中心 hall with four windows and appointment slots on the next
@@ -36,6 +38,7 @@ from zhengwu.core import audit
 from zhengwu.core.calendar import CalendarYearUnknownError, WorkingCalendar
 from zhengwu.core.models import Division, Organisation
 from zhengwu.identity.facade import identity_demo_staff_ensure, identity_demo_user
+from zhengwu.licenses.facade import licence_types_named
 
 from . import appointments, deadlines, services
 from .constants import AppointmentStatus, CaseStatus
@@ -51,6 +54,59 @@ from .models import (
 )
 
 logger = structlog.get_logger(__name__)
+
+# 电子证照 (the licences demo, loaded before this one, defines the type): approving
+# a 个体工商户登记 case issues the applicant a 个体工商户营业执照, which a later
+# 食品经营许可 application may hand in instead of uploading its 营业执照 (免于提交).
+SOLE_TRADER = (data.MARKET, "个体工商户登记")
+SOLE_TRADER_LICENCE = "个体工商户营业执照"  # licenses.demo.SOLE_TRADER_LICENCE
+LICENCE_MATERIAL = "营业执照"  # the 食品经营许可 guide's material it replaces
+SOLE_TRADER_FORM = {
+    "type": "object",
+    "properties": {
+        "applicant_name": {"type": "string", "title": "经营者姓名", "maxLength": 50},
+        "contact_mobile": data.MOBILE,
+        "trade_name": {
+            "type": "string",
+            "title": "个体工商户名称",
+            "minLength": 1,
+            "maxLength": 100,
+        },
+        "organisation_form": {
+            "type": "string",
+            "title": "组成形式",
+            "enum": ["个人经营", "家庭经营"],
+        },
+        "business_address": {
+            "type": "string",
+            "title": "经营场所",
+            "minLength": 1,
+            "maxLength": 200,
+        },
+        "business_scope": {
+            "type": "string",
+            "title": "经营范围",
+            "minLength": 1,
+            "maxLength": 500,
+            "format": "textarea",
+        },
+        "staff_count": {
+            "type": "integer",
+            "title": "从业人数",
+            "minimum": 1,
+            "maximum": 1000,
+        },
+    },
+    "required": [
+        "applicant_name",
+        "contact_mobile",
+        "trade_name",
+        "organisation_form",
+        "business_address",
+        "business_scope",
+    ],
+    "additionalProperties": False,
+}
 
 
 class CasesDemoError(Exception):
@@ -121,9 +177,40 @@ class _Loader:
 
     # handling settings
 
+    @staticmethod
+    def licence_code() -> str:
+        codes = licence_types_named([SOLE_TRADER_LICENCE]).get(SOLE_TRADER_LICENCE)
+        if not codes:
+            raise CasesDemoError(
+                f"缺少电子证照类型“{SOLE_TRADER_LICENCE}”，请先加载电子证照演示数据"
+                "（populate_demo）。"
+            )
+        return codes[0]
+
+    @classmethod
+    def wanted_configs(cls) -> list[tuple[tuple[str, str], dict[str, Any]]]:
+        """The settings of the fixtures, with the licence issued by 个体工商户登记
+        and the 食品经营许可 material it may replace."""
+        code = cls.licence_code()
+        configs = [(key, dict(wanted)) for key, wanted in data.CONFIGS]
+        for key, wanted in configs:
+            if key == data.FOOD_LICENCE:
+                wanted["licence_materials"] = {LICENCE_MATERIAL: code}
+        configs.append(
+            (
+                SOLE_TRADER,
+                {
+                    "form_schema": SOLE_TRADER_FORM,
+                    "process_template": "single",
+                    "licence_type_code": code,
+                },
+            )
+        )
+        return configs
+
     def configs(self) -> None:
         editor = _user(data.CONFIG_USER)
-        for key, wanted in data.CONFIGS:
+        for key, wanted in self.wanted_configs():
             code = self.code(key)
             config = HandlingConfig.objects.filter(listing_code=code).first()
             changed = {
@@ -372,4 +459,10 @@ def demo_notes() -> list[str]:
         "张丽华名下已有示例办件：审查中、待补正各一件（/cases/），"
         "以及下一个工作日在市政务服务中心1号窗口的预约（/appointments/）；"
         "孙德厚名下有一件秒批已办结的职工正常退休申请。",
+        "电子证照（亮证、查证、用证）：张丽华已持有一张“个体工商户营业执照”"
+        "（丽华便民超市），在 /licenses/mine/ 勾选照面信息项生成亮证二维码，"
+        "查验方无需登录，打开链接、填写用证事由即可查证；王建国在“沈阳市市场监督"
+        "管理局 · 个体工商户登记”在线申报（设立登记），shenpi_shichang 受理并准予后"
+        "自动颁发电子营业执照；再申报“食品经营许可”时，“营业执照”一项可选用该证照"
+        "（勾选同意，免于提交），审批人员看到证照库核验结果（可信等级A）。",
     ]

@@ -1,7 +1,7 @@
 """The part of the demo the cases demo needs, loaded into a test database the way
 ``manage.py populate_demo`` loads it: reference data, the catalogue demo limited to
 the base items the cases demo uses (every organisation and account, a few listings
-instead of a thousand), the identity demo, the cases demo.
+instead of a thousand), the identity demo, the licences demo, the cases demo.
 
 Used by ``test_demo.py`` and the browser journeys (tests/browser/test_cases_*.py)."""
 
@@ -17,6 +17,7 @@ from zhengwu.cases.fixtures import demo as cases_data
 from zhengwu.catalog import demo as catalog_demo
 from zhengwu.catalog.demo import DEMO_PASSWORD
 from zhengwu.identity.facade import populate_identity_demo
+from zhengwu.licenses.facade import populate_licences_demo
 
 ITEM_NAMES = frozenset(
     item
@@ -25,6 +26,7 @@ ITEM_NAMES = frozenset(
         cases_data.COMPANY_REGISTRATION,
         cases_data.INVOICE,
         cases_data.RETIREMENT,
+        cases_demo.SOLE_TRADER,
     )
 )
 
@@ -62,4 +64,5 @@ def load_demo(*, reference: bool = True) -> dict[str, int]:
         load_reference()
     load_catalogue_subset()
     populate_identity_demo(password=DEMO_PASSWORD)
+    populate_licences_demo()
     return cases_demo.populate(password=DEMO_PASSWORD)

@@ -65,9 +65,13 @@ def test_demo_loads_settings_bundle_hall_and_example_cases():
     # when the cases demo is loaded
     created = load_demo()
 
-    # then four listings have their settings, the food licence with a real form
-    assert created["configs"] == 4
+    # then five listings have their settings, the food licence with a real form
+    assert created["configs"] == 5
     food = HandlingConfig.objects.get(listing_code=_code(data.FOOD_LICENCE))
+    # 个体工商户登记 issues the licence the food licence's 营业执照 may be replaced by
+    sole_trader = HandlingConfig.objects.get(listing_code=_code(cases_demo.SOLE_TRADER))
+    assert sole_trader.licence_type_code
+    assert food.licence_materials == {"营业执照": sole_trader.licence_type_code}
     assert food.process_template == "single"
     assert "business_type" in food.form_schema["required"]
     assert food.form_schema["properties"]["business_type"]["oneOf"]

@@ -1,7 +1,8 @@
 """``manage.py populate_demo``: the Liaoning demo (organisations, staff accounts, base
 items, listings with published guides), then the identity demo (the three separated
 administrators, counter and service-point clerks, a reviewer, citizens, an enterprise
-and authorisations), then the cases demo (online-handling settings, a bundle, a
+and authorisations), then the licences demo (a licence type, its issuer's seal, a
+licence of a demo citizen), then the cases demo (online-handling settings, a bundle, a
 service hall with appointment slots, example cases). Safe to run again: nothing is
 duplicated."""
 
@@ -14,6 +15,7 @@ from zhengwu.cases.demo import populate as populate_cases_demo
 from zhengwu.catalog.demo import DEMO_PASSWORD, DemoError, populate, scenario_notes
 from zhengwu.core.errors import DomainError
 from zhengwu.identity.facade import populate_identity_demo
+from zhengwu.licenses.facade import populate_licences_demo
 
 
 class Command(BaseCommand):
@@ -25,6 +27,7 @@ class Command(BaseCommand):
                 log=self.stdout.write if options["verbosity"] > 1 else None
             )
             identity = populate_identity_demo(password=DEMO_PASSWORD)
+            licences = populate_licences_demo()
             cases = populate_cases_demo(password=DEMO_PASSWORD)
         except (DemoError, CasesDemoError) as error:
             raise CommandError(str(error)) from error
@@ -53,6 +56,10 @@ class Command(BaseCommand):
             f"身份演示数据：本次新建工作人员 {identity['staff']} 个、"
             f"角色 {identity['memberships']} 个、公众用户 {identity['citizens']} 个、"
             f"法人 {identity['entities']} 个、授权 {identity['authorisations']} 项。"
+        )
+        self.stdout.write(
+            f"电子证照演示数据：本次新建证照类型 {licences['types']} 个、"
+            f"电子印章 {licences['seals']} 枚、电子证照 {licences['licences']} 张。"
         )
         self.stdout.write(
             f"办件演示数据：本次新建工作人员 {cases['staff']} 个、"
