@@ -224,3 +224,58 @@ class LicenceUse(models.Model):
 
     def __str__(self) -> str:
         return f"{self.licence_id} {self.channel} {self.at:%Y-%m-%d}"
+
+
+class LicenceImportJob(BaseModel):
+    """证照批量导入: one uploaded workbook of historical licences of one type,
+    issued all-or-nothing by a task (``tasks.run_licence_import``). Seen only by
+    its uploader (and superusers)."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("排队中")
+        RUNNING = "running", _("导入中")
+        DONE = "done", _("导入完成")
+        FAILED = "failed", _("导入失败")
+
+    status = models.CharField(
+        _("状态"), max_length=10, choices=Status.choices, default=Status.PENDING
+    )
+    file = models.FileField(_("导入文件"), upload_to="licence-imports/", max_length=200)
+    original_name = models.CharField(_("文件名"), max_length=200)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("上传人"),
+    )
+    licence_type = models.ForeignKey(
+        LicenceType,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("证照类型"),
+    )
+    issuer = models.ForeignKey(
+        Organisation,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("颁发机构"),
+    )
+    total_rows = models.PositiveIntegerField(_("总行数"), default=0)
+    processed_rows = models.PositiveIntegerField(_("已处理行数"), default=0)
+    errors = models.JSONField(_("错误"), default=list, blank=True)
+    summary = models.JSONField(_("结果"), default=dict, blank=True)
+    finished_at = models.DateTimeField(_("完成时间"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        verbose_name = _("证照导入任务")
+        verbose_name_plural = _("证照导入任务")
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(status__in=["pending", "running", "done", "failed"]),
+                name="licenceimportjob_status_known",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.original_name} ({self.status})"

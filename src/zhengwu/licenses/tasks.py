@@ -1,5 +1,7 @@
 """Background tasks of licences (django.tasks)."""
 
+from typing import Any
+
 from django.tasks import task
 
 
@@ -10,3 +12,13 @@ def expire_licences() -> int:
     from .services import expire_licences as expire
 
     return expire()
+
+
+@task()
+def run_licence_import(job_id: int) -> dict[str, Any]:
+    """Import one uploaded workbook of historical licences
+    (:class:`LicenceImportJob`). A job already running or finished is left alone,
+    so a repeated delivery changes nothing."""
+    from .imports import import_job_run
+
+    return import_job_run(job_id=job_id)
