@@ -205,5 +205,5 @@ def seal_deactivate(*, user: AbstractBaseUser, seal_id: int) -> SealInfo:
 
 def seal_image(user, seal_id: int) -> bytes | None:
     """The PNG impression of a seal the caller may see, else None."""
-    seal = _rows(user).filter(pk=seal_id).only("image").first()
+    seal = _rows(user).select_related(None).filter(pk=seal_id).only("image").first()
     return bytes(seal.image) if seal is not None and seal.image else None

@@ -59,6 +59,7 @@ urlpatterns = [
     path("", include("zhengwu.portal.urls_cases")),
     path("", include("zhengwu.portal.urls_workbench")),
     path("", include("zhengwu.portal.urls_licences")),
+    path("", include("zhengwu.portal.urls_seals")),
     # staff
     path("staff/", staff.workbench, name="workbench"),
     path("staff/listings/", staff.listings, name="staff_listings"),
