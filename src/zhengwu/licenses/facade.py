@@ -347,3 +347,28 @@ def populate_licences_demo() -> dict[str, int]:
     from .demo import populate
 
     return populate()
+
+
+# --- 证照批量导入: the workbench page (the rules are licenses.imports) ------------------
+
+from .imports import (  # noqa: E402
+    ImportChoice,
+    ImportJobView,
+    import_choices,
+    import_job_view,
+    import_jobs_view,
+    import_start_view,
+    import_template,
+)
+from .imports import max_upload_bytes as import_max_bytes  # noqa: E402
+
+__all__ += [  # noqa: PLE0605
+    "ImportChoice",
+    "ImportJobView",
+    "import_choices",
+    "import_job_view",
+    "import_jobs_view",
+    "import_max_bytes",
+    "import_start_view",
+    "import_template",
+]

@@ -540,9 +540,7 @@ def import_rows(
     if progress is not None:
         progress(checker.total, checker.total)
     if checker.errors:
-        result.errors = sorted(
-            checker.errors, key=lambda e: (e.row or 0, e.column, e.reason)
-        )[:MAX_ERRORS]
+        result.errors = sorted(checker.errors, key=lambda e: e.row or 0)[:MAX_ERRORS]
         return result
     failures: list[RowError] = []
     try:
@@ -756,14 +754,150 @@ def import_job_for_user(user: AbstractBaseUser | None, pk: int) -> LicenceImport
     return job
 
 
-def import_jobs_for_user(user: AbstractBaseUser, limit: int = 10):
-    """The user's latest jobs (their own only, also for a superuser's list)."""
-    return (
+def max_upload_bytes() -> int:
+    return int(settings.ZHENGWU_IMPORT_MAX_BYTES)
+
+
+# --- for the workbench page (through licenses.facade) -------------------------------
+
+
+@dataclass(frozen=True)
+class ImportChoice:
+    """A licence type and an organisation the user may import licences for."""
+
+    type_code: str
+    type_name: str
+    issuer_id: int
+    issuer_name: str
+
+    @property
+    def key(self) -> str:
+        return f"{self.type_code}:{self.issuer_id}"
+
+    @property
+    def label(self) -> str:
+        return f"{self.type_name}（{self.issuer_name}）"
+
+
+@dataclass(frozen=True)
+class ImportJobView:
+    """A job as the page shows it (frozen: the page cannot change it)."""
+
+    id: int
+    status: str
+    status_label: str
+    original_name: str
+    type_code: str
+    type_name: str
+    issuer_name: str
+    total_rows: int
+    processed_rows: int
+    errors: tuple[dict[str, Any], ...]
+    issued: tuple[str, ...]
+    created_at: datetime.datetime
+    finished_at: datetime.datetime | None
+
+    @property
+    def running(self) -> bool:
+        return self.status in (Status.PENDING, Status.RUNNING)
+
+    @property
+    def percent(self) -> int:
+        if not self.running:
+            return 100
+        if not self.total_rows:
+            return 0
+        return min(100, round(100 * self.processed_rows / self.total_rows))
+
+
+def _view(job: LicenceImportJob) -> ImportJobView:
+    summary = job.summary if isinstance(job.summary, dict) else {}
+    issued = summary.get("issued")
+    return ImportJobView(
+        id=job.pk,
+        status=job.status,
+        status_label=str(job.get_status_display()),
+        original_name=job.original_name,
+        type_code=job.licence_type.type_code,
+        type_name=job.licence_type.name,
+        issuer_name=job.issuer.name,
+        total_rows=job.total_rows,
+        processed_rows=job.processed_rows,
+        errors=tuple(e for e in job.errors or [] if isinstance(e, dict)),
+        issued=tuple(str(i) for i in issued) if isinstance(issued, list) else (),
+        created_at=job.created_at,
+        finished_at=job.finished_at,
+    )
+
+
+def import_choices(user: AbstractBaseUser | None) -> list[ImportChoice]:
+    """Every (type, issuing organisation) pair ``user`` has the rights of issuing
+    for (``services._may_issue``), by type name."""
+    if user is None or not user.is_authenticated:
+        return []
+    choices: list[ImportChoice] = []
+    organisations = {
+        o.pk: o for o in Organisation.objects.select_related("division").all()
+    }
+    types = LicenceType.objects.prefetch_related("issuing_organisations").order_by(
+        "name", "type_code"
+    )
+    for licence_type in types:
+        issuers = [licence_type.defining_organisation_id] + [
+            o.pk for o in licence_type.issuing_organisations.all()
+        ]
+        for issuer_id in dict.fromkeys(issuers):
+            issuer = organisations.get(issuer_id)
+            if issuer is not None and services._may_issue(user, issuer):
+                choices.append(
+                    ImportChoice(
+                        licence_type.type_code,
+                        licence_type.name,
+                        issuer.pk,
+                        issuer.name,
+                    )
+                )
+    return choices
+
+
+def import_job_view(user: AbstractBaseUser | None, pk: int) -> ImportJobView:
+    """The user's own job ``pk`` (a LicenceError 404 otherwise)."""
+    return _view(import_job_for_user(user, pk))
+
+
+def import_jobs_view(user: AbstractBaseUser, limit: int = 10) -> list[ImportJobView]:
+    """The user's latest jobs (their own only)."""
+    if user is None or not user.is_authenticated:
+        return []
+    jobs = (
         LicenceImportJob.objects.select_related("licence_type", "issuer")
         .filter(uploaded_by=user)
         .order_by("-created_at", "-pk")[:limit]
     )
+    return [_view(job) for job in jobs]
 
 
-def max_upload_bytes() -> int:
-    return int(settings.ZHENGWU_IMPORT_MAX_BYTES)
+def import_start_view(
+    user: AbstractBaseUser,
+    *,
+    content: bytes,
+    filename: str,
+    type_code: str,
+    issuer_organisation_id: int,
+) -> ImportJobView:
+    job = import_start(
+        content=content,
+        filename=filename,
+        type_code=type_code,
+        issuer_organisation_id=issuer_organisation_id,
+        acting_user=user,
+    )
+    return _view(job)
+
+
+def import_template(user: AbstractBaseUser | None, type_code: str) -> tuple[str, bytes]:
+    """(file name, content) of the template of a type ``user`` may import."""
+    if not any(c.type_code == type_code for c in import_choices(user)):
+        raise LicenceError(IMPORT_NOT_FOUND, _("证照类型不存在。"), status=404)
+    licence_type = LicenceType.objects.get(type_code=type_code)
+    return template_filename(licence_type), template_workbook(licence_type)

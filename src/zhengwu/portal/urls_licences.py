@@ -1,9 +1,10 @@
 """URL patterns of the licence pages (电子证照), included by portal.urls (same
-``portal`` namespace): the holder's wallet and 亮证, the public 查证 pages."""
+``portal`` namespace): the holder's wallet and 亮证, the public 查证 pages, and
+the workbench's 证照批量导入."""
 
 from django.urls import path
 
-from . import licence_views
+from . import licence_import_views, licence_views
 
 urlpatterns = [
     path("licenses/mine/", licence_views.wallet, name="licences"),
@@ -25,5 +26,20 @@ urlpatterns = [
         "licenses/show/<str:token>/",
         licence_views.show_check,
         name="licence_show_check",
+    ),
+    path(
+        "staff/licences/imports/",
+        licence_import_views.licence_imports,
+        name="licence_imports",
+    ),
+    path(
+        "staff/licences/imports/template/",
+        licence_import_views.licence_import_template,
+        name="licence_import_template",
+    ),
+    path(
+        "staff/licences/imports/<id:pk>/",
+        licence_import_views.licence_import_job,
+        name="licence_import_job",
     ),
 ]
