@@ -34,6 +34,7 @@ from .case_views_form import (
     MATERIAL_PREFIX,
     REUSE_PREFIX,
     MaterialView,
+    base_record_sources,
     fields_from_schema,
 )
 from .forms import apply_error
@@ -94,6 +95,13 @@ def _materials(
         handling_item_code=handling_item_code,
         case=case,
     )
+    base_records = base_record_sources(
+        request.user,
+        acting=acting,
+        listing=listing,
+        handling_item_code=handling_item_code,
+        case=case,
+    )
     reuse_values = reuse_values or {}
     views = []
     for index, material in enumerate(listing.guide.materials):
@@ -113,6 +121,7 @@ def _materials(
                 licences=offered.get(material.name, []),
                 licence_value=reuse_values.get(f"{LICENCE_PREFIX}{index}", ""),
                 consent_checked=bool(reuse_values.get(f"{CONSENT_PREFIX}{index}")),
+                base_record=base_records.get(material.name, ""),
             )
         )
     return views

@@ -138,6 +138,8 @@ class MaterialView:
     licences: list[tuple[str, str]] = field(default_factory=list)
     licence_value: str = ""
     consent_checked: bool = False
+    # 免于提交: the base records the platform fetches the material from ("" = none)
+    base_record: str = ""
 
     @property
     def is_required(self) -> bool:
@@ -164,3 +166,28 @@ class MaterialView:
         return {"1": _("必要"), "2": _("非必要"), "3": _("容缺后补")}.get(
             self.necessity, ""
         )
+
+
+def base_record_sources(
+    user: Any, *, acting: Any, listing: Any, handling_item_code: str, case: Any
+) -> dict[str, str]:
+    """``{material name: base records it is fetched from}``: the guide's materials
+    the platform fetches for the principal on submission instead of an upload."""
+    from zhengwu.cases.base_records import fetchable_materials
+    from zhengwu.cases.services import handling_config
+    from zhengwu.identity.facade import person_label_for_user
+
+    if case is not None:
+        label = case.principal_label
+    elif acting is not None:
+        label = acting.principal_label
+    else:
+        label = person_label_for_user(user)
+    if not label:
+        return {}
+    return {
+        name: str(extract.source)
+        for name, extract in fetchable_materials(
+            listing, handling_config(listing.code), label, handling_item_code
+        ).items()
+    }

@@ -1,6 +1,8 @@
 """Two workbench pages besides the inbox: the rectification orders (差评整改) of my
 organisations, and the online-handling configuration of one listing (form schema,
-process model, 秒批 decision table, fee amounts, parallel departments)."""
+process model, 秒批 decision table, fee amounts, parallel departments, the
+electronic licence issued on approval, materials a licence replaces and materials
+fetched from the shared base records)."""
 
 from __future__ import annotations
 
@@ -20,6 +22,7 @@ from django.views.decorators.cache import never_cache
 
 import structlog
 
+from zhengwu.cases import licences as case_licences
 from zhengwu.cases import ratings, services
 from zhengwu.cases.constants import ProcessTemplate, RectificationStatus
 from zhengwu.cases.models import HandlingConfig
@@ -200,12 +203,17 @@ def _organisation_choices(listing: Any) -> list[tuple[int, str]]:
     )
 
 
-def _initial(config: HandlingConfig | None, fees: list[str]) -> dict[str, Any]:
+def _initial(
+    config: HandlingConfig | None, fees: list[str], materials: list[str]
+) -> dict[str, Any]:
     import json
 
     if config is None:
         return {"process_template": ProcessTemplate.SINGLE}
+    licence_materials = config.licence_materials or {}
+    base_records = config.base_record_materials or {}
     initial: dict[str, Any] = {
+        "licence_type_code": config.licence_type_code,
         "form_schema": json.dumps(config.form_schema, ensure_ascii=False, indent=2)
         if config.form_schema
         else "",
@@ -222,6 +230,13 @@ def _initial(config: HandlingConfig | None, fees: list[str]) -> dict[str, Any]:
         fen = amounts.get(name)
         if isinstance(fen, int):
             initial[f"fee_{index}"] = Decimal(fen) / 100
+    for index, name in enumerate(materials):
+        code = licence_materials.get(name)
+        if isinstance(code, str):
+            initial[f"licence_material_{index}"] = code
+        kind = base_records.get(name)
+        if isinstance(kind, str):
+            initial[f"base_record_{index}"] = kind
     return initial
 
 
@@ -240,20 +255,27 @@ def handling_config(request: HttpRequest, code: str) -> HttpResponse:
     fees = [fee.name for fee in listing.guide.fees]
     organisations = _organisation_choices(listing)
     config = HandlingConfig.objects.filter(listing_code=listing.code).first()
+    materials = _material_names(listing)
+    options = {
+        "fees": fees,
+        "organisations": organisations,
+        "licence_types": case_licences.issuable_licence_types(listing, config),
+        "materials": materials,
+        "type_exists": case_licences.licence_type_exists,
+    }
     status = 200
     if request.method == "POST":
         form = HandlingConfigForm(
             request.POST,
             request.FILES,
-            fees=fees,
-            organisations=organisations,
             has_uploaded_model=bool(config and config.process_key),
+            **options,
         )
         if form.is_valid():
             try:
                 _save_config(request, listing, form, config)
             except DomainError as error:
-                apply_error(form, error)
+                _config_error(form, error)
                 status = 400 if error.status < 500 else error.status
             else:
                 messages.success(request, _("网上办理配置已保存。"))
@@ -261,9 +283,7 @@ def handling_config(request: HttpRequest, code: str) -> HttpResponse:
         else:
             status = 400
     elif request.method == "GET":
-        form = HandlingConfigForm(
-            initial=_initial(config, fees), fees=fees, organisations=organisations
-        )
+        form = HandlingConfigForm(initial=_initial(config, fees, materials), **options)
     else:
         return HttpResponse(status=405, headers={"Allow": "GET, POST"})
     context = {
@@ -274,6 +294,7 @@ def handling_config(request: HttpRequest, code: str) -> HttpResponse:
         "form": form,
         "fee_fields": [form[f"fee_{i}"] for i in range(len(fees))],
         "fees": listing.guide.fees,
+        "material_rows": form.material_rows(),
     }
     return render(request, "portal/workbench/config.html", context, status=status)
 
@@ -316,7 +337,26 @@ def _save_config(
         decision_key=cleaned["decision_key"].strip(),
         fee_items=form.fee_items(),
         parallel_organisation_ids=cleaned["parallel_organisation_ids"],
+        licence_type_code=cleaned["licence_type_code"] or "",
+        licence_materials=form.licence_materials(),
+        base_record_materials=form.base_record_materials(),
     )
+
+
+def _material_names(listing: Any) -> list[str]:
+    """The guide's material names, each once, in guide order."""
+    return list(dict.fromkeys(m.name for m in listing.guide.materials))
+
+
+def _config_error(form: HandlingConfigForm, error: DomainError) -> None:
+    """A refusal of the settings onto the form: the material mappings' reasons
+    (which name the material) on top, the rest at their fields."""
+    fields = dict(error.fields or {})
+    for key in ("licence_materials", "base_record_materials"):
+        for reason in fields.pop(key, []):
+            form.add_error(None, str(reason))
+    if fields or not form.non_field_errors():
+        apply_error(form, DomainError(error.code, error.message, fields=fields))
 
 
 def _on_field(error: DomainError, field: str) -> DomainError:

@@ -10,7 +10,7 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from zhengwu.cases.constants import CaseStatus, ProcessTemplate
+from zhengwu.cases.constants import BaseRecordKind, CaseStatus, ProcessTemplate
 
 LONG = 2000
 SHORT = 500
@@ -263,6 +263,15 @@ class HandlingConfigForm(forms.Form):
         error_messages={"invalid_choice": _("请从列表中选择部门。")},
     )
 
+    licence_type_code = forms.ChoiceField(
+        label=_("办结颁发的电子证照"),
+        required=False,
+        help_text=_(
+            "准予办结时向申请人颁发的电子证照类型；须是本事项实施机关可颁发的类型。"
+        ),
+        error_messages={"invalid_choice": _("请从列表中选择证照类型。")},
+    )
+
     MAX_BPMN = 1024 * 1024
 
     def __init__(
@@ -271,11 +280,34 @@ class HandlingConfigForm(forms.Form):
         fees: list[str] = (),
         organisations: list[tuple[int, str]] = (),
         has_uploaded_model: bool = False,
+        licence_types: list[tuple[str, str]] = (),
+        materials: list[str] = (),
+        type_exists: Any = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(*args, **kwargs)
         self.has_uploaded_model = has_uploaded_model
         self.fee_names = list(fees)
+        self.material_names = list(materials)
+        # type code -> whether a licence type with that code is defined
+        self._type_exists = type_exists or (lambda code: False)
+        self.fields["licence_type_code"].choices = [
+            ("", _("不颁发电子证照")),
+            *licence_types,
+        ]
+        for index, name in enumerate(self.material_names):
+            self.fields[f"licence_material_{index}"] = forms.CharField(
+                label=_("“%(name)s”可用的电子证照类型代码") % {"name": name},
+                required=False,
+                max_length=21,
+                help_text=_("留空表示只按证照名称匹配；填写 21 位证照类型代码。"),
+            )
+            self.fields[f"base_record_{index}"] = forms.ChoiceField(
+                label=_("“%(name)s”从基础库调取") % {"name": name},
+                required=False,
+                choices=[("", _("不调取，由申请人提交")), *BaseRecordKind.choices],
+                error_messages={"invalid_choice": _("请从列表中选择基础库信息。")},
+            )
         for index, name in enumerate(self.fee_names):
             self.fields[f"fee_{index}"] = forms.DecimalField(
                 label=_("“%(name)s”金额（元）") % {"name": name},
@@ -348,7 +380,43 @@ class HandlingConfigForm(forms.Form):
             self.add_error(
                 "parallel_organisation_ids", _("多部门并联流程请至少选择一个部门。")
             )
+        self._check_licence_materials(data)
         return data
+
+    def material_rows(self) -> list[tuple[str, Any, Any]]:
+        """(material name, licence type field, base-record field) per material."""
+        return [
+            (name, self[f"licence_material_{i}"], self[f"base_record_{i}"])
+            for i, name in enumerate(self.material_names)
+        ]
+
+    def _check_licence_materials(self, data: dict[str, Any]) -> None:
+        for index, name in enumerate(self.material_names):
+            code = (data.get(f"licence_material_{index}") or "").strip()
+            if code and not self._type_exists(code):
+                self.add_error(
+                    f"licence_material_{index}",
+                    _("证照类型代码“%(code)s”不存在，请核对“%(name)s”对应的证照类型。")
+                    % {"code": code, "name": name},
+                )
+
+    def licence_materials(self) -> dict[str, str]:
+        """``{material name: licence type code}`` of the filled-in rows."""
+        result = {}
+        for index, name in enumerate(self.material_names):
+            code = (self.cleaned_data.get(f"licence_material_{index}") or "").strip()
+            if code:
+                result[name] = code
+        return result
+
+    def base_record_materials(self) -> dict[str, str]:
+        """``{material name: base-record kind}`` of the rows set to fetch."""
+        result = {}
+        for index, name in enumerate(self.material_names):
+            kind = self.cleaned_data.get(f"base_record_{index}") or ""
+            if kind:
+                result[name] = kind
+        return result
 
     def fee_items(self) -> list[dict[str, Any]]:
         items = []

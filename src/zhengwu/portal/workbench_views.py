@@ -30,6 +30,7 @@ from django.views.decorators.http import require_GET, require_POST
 import structlog
 
 from zhengwu.cases import services, workbench
+from zhengwu.cases.licences import licence_checks
 from zhengwu.core.errors import DomainError
 from zhengwu.identity.facade import StaffScope, staff_scope
 
@@ -274,6 +275,8 @@ def _render_case(
         else [],
         "form_rows": data.form_rows(case),
         "materials": list(case.materials.select_related("file")),
+        # one verification per licence handed in (免于提交), not one per access
+        "licence_checks": licence_checks(case),
         "missing_materials": data.missing_materials(case, listing),
         "supplements": list(case.supplements.all()),
         "timeline": data.timeline(case),
