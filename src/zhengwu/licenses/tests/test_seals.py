@@ -13,6 +13,7 @@ import pytest
 
 from zhengwu.core.models import AuditEvent
 from zhengwu.identity.constants import StaffRole
+from zhengwu.identity.facade import person_label_for_user
 from zhengwu.identity.tests.person_factories import make_citizen
 from zhengwu.identity.tests.staff_factories import staff_user
 from zhengwu.licenses import seals
@@ -168,7 +169,8 @@ def test_deactivated_seal_no_longer_signs(licence_world):
         name="新电子公章",
     )
     seals.seal_deactivate(user=licence_world.editor, seal_id=new.pk)
-    licence = licence_world.issue(holder_label="person:1")
+    holder = make_citizen("王秀英").user
+    licence = licence_world.issue(holder_label=person_label_for_user(holder))
     assert licence.seal_id == licence_world.seal.pk
 
 
