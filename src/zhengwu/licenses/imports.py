@@ -836,12 +836,18 @@ def import_choices(user: AbstractBaseUser | None) -> list[ImportChoice]:
     if user is None or not user.is_authenticated:
         return []
     choices: list[ImportChoice] = []
-    organisations = {
-        o.pk: o for o in Organisation.objects.select_related("division").all()
-    }
-    types = LicenceType.objects.prefetch_related("issuing_organisations").order_by(
-        "name", "type_code"
+    types = list(
+        LicenceType.objects.prefetch_related("issuing_organisations").order_by(
+            "name", "type_code"
+        )
     )
+    wanted = {t.defining_organisation_id for t in types} | {
+        o.pk for t in types for o in t.issuing_organisations.all()
+    }
+    organisations = {
+        o.pk: o
+        for o in Organisation.objects.select_related("division").filter(pk__in=wanted)
+    }
     for licence_type in types:
         issuers = [licence_type.defining_organisation_id] + [
             o.pk for o in licence_type.issuing_organisations.all()
