@@ -87,6 +87,8 @@ _FIELD_COLUMNS = {
 PROGRESS_EVERY = 20
 #: errors kept on a job; the rest are counted
 MAX_ERRORS = 1000
+#: rows of the template formatted for typing (text, or dates)
+TEMPLATE_ROWS = 500
 _DATE_RE = re.compile(r"^(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?$")
 
 Status = LicenceImportJob.Status
@@ -191,7 +193,13 @@ def template_workbook(licence_type: LicenceType) -> bytes:
         cell.font, cell.fill = bold, fill
         width = max(14, min(40, 2 * len(header) + 4))
         sheet.column_dimensions[get_column_letter(index)].width = width
-        sheet.cell(row=1, column=index).number_format = "@"
+    # Text cells, so Excel keeps an 18-digit ID number whole (a number loses its
+    # last digits); the date columns take dates.
+    dates = {3, 4, 5}
+    for index in range(1, len(headers) + 1):
+        text = "yyyy-mm-dd" if index in dates else "@"
+        for row in range(2, TEMPLATE_ROWS + 2):
+            sheet.cell(row=row, column=index).number_format = text
     sheet.freeze_panes = "A2"
     guide = workbook.create_sheet(_("填写说明"))
     guide.append([_("证照类型"), f"{licence_type.name}（{licence_type.type_code}）"])

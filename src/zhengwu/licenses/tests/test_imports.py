@@ -96,6 +96,9 @@ def test_the_template_has_the_fixed_and_face_columns(licence_world):
         "证书编号*",
     ]
     assert "填写说明" in book.sheetnames
+    # an ID number typed into the template stays text (whole), dates are dates
+    assert book["证照"]["A2"].number_format == "@"
+    assert book["证照"]["C2"].number_format == "yyyy-mm-dd"
 
 
 def test_a_good_file_issues_every_licence_in_one_go(licence_world, media):
