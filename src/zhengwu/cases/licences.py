@@ -274,31 +274,21 @@ def issuable_licence_types(
     listing: Any, config: HandlingConfig | None
 ) -> list[tuple[str, str]]:
     """(type code, "name（code）") of the licence types the listing may issue on
-    approval, for the settings page: the types named like the guide's result,
-    the item or one of its materials that the listing's organisation may issue,
-    and the type set now. (licenses.facade names types by name only; a facade
-    listing every type an organisation may issue would widen this.)"""
+    approval, for the settings page: every type the listing's organisation
+    defines or is authorised to issue (those named like the guide's result, the
+    item or one of its materials first), and the type set now even when the
+    organisation may no longer issue it (so the page shows what is saved)."""
     names = [listing.guide.result_name, listing.item_name]
     names += [m.name for m in listing.guide.materials]
-    codes = {
-        code
-        for found in licences.licence_types_named(n for n in names if n).values()
-        for code in found
-    }
+    named = {n for n in names if n}
+    types = list(licences.licence_types_for_issuer(listing.organisation_id))
     current = config.licence_type_code if config is not None else ""
-    if current:
-        codes.add(current)
-    choices = []
-    for code in sorted(codes):
-        info = licences.licence_type_info(code)
-        if info is None:
-            continue
-        if code != current and (
-            listing.organisation_id not in info.issuing_organisation_ids
-        ):
-            continue
-        choices.append((code, f"{info.name}（{code}）"))
-    return choices
+    if current and all(info.type_code != current for info in types):
+        info = licences.licence_type_info(current)
+        if info is not None:
+            types.append(info)
+    types.sort(key=lambda info: (info.name not in named, info.name, info.type_code))
+    return [(info.type_code, f"{info.name}（{info.type_code}）") for info in types]
 
 
 def licence_type_exists(code: str) -> bool:

@@ -7,6 +7,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from django.db.models import Prefetch, Q
+
+from zhengwu.core.models import Organisation
+
 from .constants import LicenceStatus
 from .errors import LicenceError
 from .models import Licence, LicenceType
@@ -24,6 +28,7 @@ __all__ = [
     "licence_file_for_holder",
     "licence_type_info",
     "licence_use_for_case",
+    "licence_types_for_issuer",
     "licence_types_named",
     "licences_for_holder",
     "valid_licences_for_holder",
@@ -141,6 +146,8 @@ class LicenceTypeInfo:
 
 def _type_info(licence_type: LicenceType) -> LicenceTypeInfo:
     properties = (licence_type.face_schema or {}).get("properties") or {}
+    # ``.all()`` reads a prefetch when there is one (licence_types_for_issuer)
+    others = sorted(o.pk for o in licence_type.issuing_organisations.all())
     return LicenceTypeInfo(
         type_code=licence_type.type_code,
         name=licence_type.name,
@@ -149,7 +156,7 @@ def _type_info(licence_type: LicenceType) -> LicenceTypeInfo:
         face_fields=tuple(str(key) for key in properties),
         issuing_organisation_ids=(
             licence_type.defining_organisation_id,
-            *licence_type.issuing_organisations.values_list("pk", flat=True),
+            *(pk for pk in others if pk != licence_type.defining_organisation_id),
         ),
     )
 
@@ -159,6 +166,29 @@ def licence_type_info(type_code: str) -> LicenceTypeInfo | None:
         type_code=str(type_code or "").strip()[:21]
     ).first()
     return _type_info(licence_type) if licence_type is not None else None
+
+
+def licence_types_for_issuer(organisation_id: int) -> tuple[LicenceTypeInfo, ...]:
+    """The licence types organisation ``organisation_id`` may issue: those it
+    defines and those it is authorised to issue (``issuing_organisations``), by
+    name then code. Empty for an organisation that issues none (or a bad id)."""
+    try:
+        pk = int(organisation_id)
+    except (TypeError, ValueError):
+        return ()
+    if isinstance(organisation_id, bool) or pk <= 0:
+        return ()
+    rows = (
+        LicenceType.objects.filter(
+            Q(defining_organisation_id=pk) | Q(issuing_organisations__pk=pk)
+        )
+        .distinct()
+        .prefetch_related(
+            Prefetch("issuing_organisations", queryset=Organisation.objects.only("pk"))
+        )
+        .order_by("name", "type_code")
+    )
+    return tuple(_type_info(licence_type) for licence_type in rows)
 
 
 def licence_types_named(names: Iterable[str]) -> dict[str, tuple[str, ...]]:
@@ -317,6 +347,7 @@ __all__ = [
     "licence_check",
     "licence_file_for_holder",
     "licence_type_info",
+    "licence_types_for_issuer",
     "licence_types_named",
     "licence_use_for_case",
     "licences_for_holder",
