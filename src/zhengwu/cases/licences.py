@@ -235,14 +235,18 @@ def material_licence_use(
 def record_licence_uses(case: Case, *, acting_user: AbstractBaseUser | None) -> None:
     """On submission (the case has its number): record the use of each licence
     handed in instead of a material (用证, reason "办件 <number>") in the licences
-    app's use records, and in the case's audit trail."""
+    app's use records, as made by the case's handling department with the
+    applicant who consented as who acted, and in the case's audit trail."""
     for identifier in (
         case.materials.exclude(licence_identifier="")
         .values_list("licence_identifier", flat=True)
         .distinct()
     ):
         check = licences.licence_use_for_case(
-            identifier, case_number=case.number or "", user=acting_user
+            identifier,
+            case_number=case.number or "",
+            organisation_id=case.organisation_id,
+            user=acting_user,
         )
         audit.record(
             acting_user=acting_user,

@@ -278,13 +278,25 @@ def licence_check(identifier: str) -> LicenceCheck:
     )
 
 
-def licence_use_for_case(identifier: str, *, case_number: str, user) -> LicenceCheck:
+def licence_use_for_case(
+    identifier: str, *, case_number: str, organisation_id: int | None, user
+) -> LicenceCheck:
     """用证 by a case: check licence ``identifier`` handed in with case
-    ``case_number`` and record the use (reason "办件 <number>", by identifier)."""
-    from .uses import check_identifier
+    ``case_number`` and record the use as made by the case's handling
+    department (organisation ``organisation_id``, by name; the holder sees it on
+    the licence page), reason "办件 <number>", with ``user`` (the applicant who
+    consented) as who acted."""
+    from .uses import check_for_case
 
-    outcome = check_identifier(
-        identifier, reason=f"办件 {case_number}", user=user, source_ip=None
+    department = (
+        Organisation.objects.filter(pk=organisation_id)
+        .values_list("name", flat=True)
+        .first()
+        if organisation_id
+        else None
+    )
+    outcome = check_for_case(
+        identifier, case_number=case_number, department=department or "", user=user
     )
     return LicenceCheck(
         identifier=outcome.identifier,
