@@ -28,7 +28,7 @@ from ninja.security import SessionAuth
 from zhengwu.catalog.facade import listing_for_application
 from zhengwu.core.crypto import mask_mobile, mask_name
 from zhengwu.core.errors import DomainError, NotFoundError, PermissionDeniedError
-from zhengwu.core.schemas import MAX_KEY
+from zhengwu.core.schemas import ERRORS, MAX_KEY
 from zhengwu.identity.facade import (
     acting_for_request,
     bearer_auth,
@@ -80,7 +80,6 @@ from .schemas import (
     DeliveryIn,
     DraftIn,
     DraftUpdateIn,
-    ErrorOut,
     ExtensionDecideIn,
     ExtensionIn,
     ExtensionOut,
@@ -129,14 +128,6 @@ router = Router(tags=["cases"])
 # cases reach the catalogue only through ``catalog.facade``.
 case_auth = [bearer_auth, SessionAuth(csrf=True)]
 
-ERRORS: dict[int, type[ErrorOut]] = {
-    400: ErrorOut,
-    401: ErrorOut,
-    403: ErrorOut,
-    404: ErrorOut,
-    409: ErrorOut,
-    422: ErrorOut,
-}
 CaseId = Annotated[int, Path(ge=1, le=MAX_KEY)]
 ObjectId = Annotated[int, Path(ge=1, le=MAX_KEY)]
 ListingCode = Annotated[str, Path(pattern=r"^[0-9A-Z]{31}$")]

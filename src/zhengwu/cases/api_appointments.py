@@ -12,10 +12,10 @@ from django.utils.translation import gettext as _
 from ninja import Path, Query, Router, Status
 
 from zhengwu.core.errors import NotFoundError
-from zhengwu.core.schemas import MAX_KEY
+from zhengwu.core.schemas import ERRORS, MAX_KEY, error_responses
 
 from . import appointments
-from .api import ERRORS, case_auth
+from .api import case_auth
 from .models import Appointment, AppointmentSlot, ServiceHall
 from .schemas import (
     AppointmentOut,
@@ -30,7 +30,7 @@ from .schemas import (
 router = Router(tags=["appointments"])
 
 ObjectId = Annotated[int, Path(ge=1, le=MAX_KEY)]
-PUBLIC_ERRORS = {404: ERRORS[404], 422: ERRORS[422]}
+PUBLIC_ERRORS = error_responses(404, 422)
 
 
 def _hall(hall: ServiceHall) -> dict[str, Any]:

@@ -7,16 +7,20 @@ a database error. Outputs show a case only to those the selectors let see it, an
 then never a clear ID number or phone number: masked values only."""
 
 import datetime
-import math
-import re
 import uuid
 from typing import Annotated, Any, Literal
 
 from ninja import Schema
-from pydantic import AfterValidator, BaseModel, Field, model_validator
-from pydantic_core import PydanticCustomError
+from pydantic import Field
 
-from zhengwu.core.schemas import MAX_KEY, CleanText
+from zhengwu.core.schemas import (
+    MAX_KEY,
+    CleanText,
+    DatabaseId,
+    ErrorOut,
+    bounded_json,
+)
+from zhengwu.core.schemas import QueryIn as _QueryIn
 
 PAGE_SIZE_DEFAULT = 20
 PAGE_SIZE_MAX = 100
@@ -33,82 +37,17 @@ FORM_MAX_DEPTH = 6
 FORM_MAX_KEYS = 500
 FORM_MAX_ITEMS = 500
 FORM_TEXT_MAX = 4000
-JSON_INT_MAX = 2**53  # what every JSON reader (JavaScript included) reads exactly
 
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
-
-DatabaseId = Annotated[int, Field(ge=1, le=MAX_KEY)]
 Text = Annotated[CleanText, Field(max_length=TEXT_MAX)]
 
-
-def _reject(kind: str, message: str) -> PydanticCustomError:
-    return PydanticCustomError(kind, message)
-
-
-def _check_json(value: Any, depth: int = 0) -> None:
-    """A JSON value a person's form may hold; raises with a Chinese reason."""
-    if depth > FORM_MAX_DEPTH:
-        raise _reject("too_deep", "表单内容的层级过深。")
-    if isinstance(value, bool) or value is None:
-        return
-    if isinstance(value, int):
-        if abs(value) > JSON_INT_MAX:
-            raise _reject("json_number", "数值超出允许范围。")
-    elif isinstance(value, float):
-        if not math.isfinite(value):
-            raise _reject("json_number", "数值超出允许范围。")
-    elif isinstance(value, str):
-        if len(value) > FORM_TEXT_MAX:
-            raise _reject("json_text", f"文本不能超过{FORM_TEXT_MAX}个字符。")
-        if _CONTROL.search(value):
-            raise _reject("control_characters", "不能包含控制字符。")
-    elif isinstance(value, dict):
-        if len(value) > FORM_MAX_KEYS:
-            raise _reject("json_size", "表单字段过多。")
-        for key, item in value.items():
-            if not isinstance(key, str) or len(key) > 100 or _CONTROL.search(key):
-                raise _reject("json_key", "字段名不正确。")
-            _check_json(item, depth + 1)
-    elif isinstance(value, list):
-        if len(value) > FORM_MAX_ITEMS:
-            raise _reject("json_size", "列表项过多。")
-        for item in value:
-            _check_json(item, depth + 1)
-    else:
-        raise _reject("json_type", "取值无效。")
-
-
-def _form_document(value: dict[str, Any]) -> dict[str, Any]:
-    _check_json(value)
-    return value
-
-
 # A JSON object of answers (the listing's JSON Schema checks it in the service).
-FormData = Annotated[dict[str, Any], AfterValidator(_form_document)]
-
-
-class _QueryIn(BaseModel):
-    """Query parameters; an empty value (``?status=``, as HTML forms send) means
-    unset."""
-
-    @model_validator(mode="before")
-    @classmethod
-    def _blank_is_absent(cls, data: Any) -> Any:
-        if isinstance(data, dict):
-            return {k: v for k, v in data.items() if v not in ("", None)}
-        return data
-
-
-# --- errors --------------------------------------------------------------------------
-
-
-class ErrorOut(Schema):
-    """Every refusal: a stable code for machines, a Chinese message for people, and
-    the reasons per field."""
-
-    code: str = Field(examples=["cases.invalid_transition"])
-    message: str
-    fields: dict[str, list[str]] = Field(default_factory=dict)
+FormData = bounded_json(
+    max_depth=FORM_MAX_DEPTH,
+    max_keys=FORM_MAX_KEYS,
+    max_items=FORM_MAX_ITEMS,
+    text_max=FORM_TEXT_MAX,
+    what="表单",
+)
 
 
 class IntakeOut(Schema):

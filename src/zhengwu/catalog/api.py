@@ -23,6 +23,7 @@ from ninja.errors import AuthenticationError
 from ninja.files import UploadedFile
 
 from zhengwu.core.models import Organisation, OrganisationLevel
+from zhengwu.core.schemas import ERRORS, ErrorOut, error_responses
 from zhengwu.identity.facade import staff_scope
 
 from . import errors, selectors, services, transfer
@@ -49,7 +50,6 @@ from .schemas import (
     CommentOut,
     DiffIn,
     DiffOut,
-    ErrorOut,
     ExportFiltersIn,
     GuideSaveIn,
     ImportJobOut,
@@ -87,16 +87,9 @@ EXPORT_TOO_LARGE = "catalog.export_too_large"
 
 # What each kind of operation can answer besides success. Public reads fail only on
 # a bad query (422) or an unknown code (404); staff operations can meet every error.
-LIST_ERRORS: dict[int, type[ErrorOut]] = {422: ErrorOut}
-PUBLIC_ERRORS: dict[int, type[ErrorOut]] = {404: ErrorOut, 422: ErrorOut}
-STAFF_ERRORS: dict[int, type[ErrorOut]] = {
-    400: ErrorOut,
-    401: ErrorOut,
-    403: ErrorOut,
-    404: ErrorOut,
-    409: ErrorOut,
-    422: ErrorOut,
-}
+LIST_ERRORS = error_responses(422)
+PUBLIC_ERRORS = error_responses(404, 422)
+STAFF_ERRORS = ERRORS
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 

@@ -4,26 +4,20 @@ Inputs bound every value a caller can type (lengths, ranges, patterns, no contro
 characters), so a hostile query string or body gets a 422, never a database error."""
 
 import datetime
-import re
 import uuid
 from typing import Annotated, Any, Literal
 
 from ninja import Schema
-from pydantic import (
-    AfterValidator,
-    BaseModel,
-    Field,
-    GetCoreSchemaHandler,
-    GetJsonSchemaHandler,
-    model_validator,
-)
+from pydantic import Field, GetCoreSchemaHandler, GetJsonSchemaHandler
 from pydantic.json_schema import JsonSchemaValue
 from pydantic_core import PydanticCustomError, core_schema
 
+from zhengwu.core.schemas import MAX_KEY as MAX_ID
+from zhengwu.core.schemas import CleanText, DatabaseId, no_control_characters
+from zhengwu.core.schemas import QueryIn as _QueryIn
+
 from .guide import Guide
 
-# Primary keys are 64-bit; a larger number would overflow the database's integer.
-MAX_ID = 2**63 - 1
 PAGE_SIZE_DEFAULT = 20
 PAGE_SIZE_MAX = 100
 TEXT_MAX = 4000
@@ -34,19 +28,7 @@ ITEM_TYPE_PATTERN = r"^\d{2}$"
 THEME_PATTERN = r"^[-a-zA-Z0-9_]{1,40}$"
 DIVISION_PATTERN = r"^\d{6}$"
 
-# Tab, newline and carriage return are text; every other control character (NUL
-# above all, which PostgreSQL refuses in text and jsonb) is not.
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
-
-
-def _no_control_characters(value: str) -> str:
-    if _CONTROL.search(value):
-        raise PydanticCustomError("control_characters", "不能包含控制字符。")
-    return value
-
-
-Text = Annotated[str, AfterValidator(_no_control_characters)]
-DatabaseId = Annotated[int, Field(ge=1, le=MAX_ID)]
+Text = CleanText
 StatusCode = Literal["draft", "submitted", "returned", "published", "discarded"]
 AudienceCode = Literal["natural", "legal"]
 ImportStatusCode = Literal["pending", "running", "succeeded", "failed"]
@@ -56,10 +38,10 @@ def _check_document(value: Any, depth: int = 0) -> None:
     if depth > 8:
         raise PydanticCustomError("too_deep", "办事指南的层级过深。")
     if isinstance(value, str):
-        _no_control_characters(value)
+        no_control_characters(value)
     elif isinstance(value, dict):
         for key, item in value.items():
-            _no_control_characters(str(key))
+            no_control_characters(str(key))
             _check_document(item, depth + 1)
     elif isinstance(value, list):
         for item in value:
@@ -99,29 +81,7 @@ class _GuideDocument:
 GuideDocument = Annotated[dict[str, Any], _GuideDocument]
 
 
-# --- errors and pages --------------------------------------------------------
-
-
-class ErrorOut(Schema):
-    """Every refusal: a stable code for machines, a Chinese message for people, and
-    the reasons per field."""
-
-    code: str = Field(examples=["catalog.not_allowed"])
-    message: str
-    fields: dict[str, list[str]] = Field(default_factory=dict)
-
-
-class _QueryIn(BaseModel):
-    """Query parameters; an empty value (``?division=``, as HTML forms send) means
-    unset. A plain pydantic model: ninja's Schema wraps its input before a "before"
-    validator could see it."""
-
-    @model_validator(mode="before")
-    @classmethod
-    def _blank_is_absent(cls, data: Any) -> Any:
-        if isinstance(data, dict):
-            return {k: v for k, v in data.items() if v not in ("", None)}
-        return data
+# --- pages --------------------------------------------------------
 
 
 class PageIn(_QueryIn):

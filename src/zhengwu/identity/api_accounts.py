@@ -13,16 +13,11 @@ from django.utils.translation import gettext as _
 from ninja import Field, Router, Schema, Status
 
 from zhengwu.core.middleware import client_ip
+from zhengwu.core.schemas import error_responses
 
 from . import otp
 
 router = Router(tags=["identity"])
-
-
-class ErrorOut(Schema):
-    code: str = Field(examples=["identity.sms_rate_limited"])
-    message: str
-    fields: dict[str, list[str]] = Field(default_factory=dict)
 
 
 class SmsCodeIn(Schema):
@@ -41,7 +36,7 @@ class SmsCodeOut(Schema):
 
 @router.post(
     "/sms-codes",
-    response={202: SmsCodeOut, 400: ErrorOut, 422: ErrorOut, 429: ErrorOut},
+    response={202: SmsCodeOut, **error_responses(400, 422, 429)},
     auth=None,
     summary="发送短信验证码",
     description=(

@@ -17,7 +17,7 @@ from ninja.security import SessionAuth
 
 from zhengwu.core import audit
 from zhengwu.core.models import Division
-from zhengwu.core.schemas import CleanText, Instant
+from zhengwu.core.schemas import ERRORS, CleanText, Instant
 
 from . import staff
 from .errors import IdentityError
@@ -31,22 +31,6 @@ admin_auth = [bearer_auth, SessionAuth(csrf=True)]
 MAX_ID = 10**18 - 1
 PAGE_LIMIT = 100
 Id = Annotated[int, Path(ge=1, le=MAX_ID)]
-
-
-class IdentityErrorOut(Schema):
-    code: str
-    message: str
-    fields: dict[str, list[str]] = Field(default_factory=dict)
-
-
-ERRORS: dict[int, type[IdentityErrorOut]] = {
-    400: IdentityErrorOut,
-    401: IdentityErrorOut,
-    403: IdentityErrorOut,
-    404: IdentityErrorOut,
-    409: IdentityErrorOut,
-    422: IdentityErrorOut,
-}
 
 
 class MembershipOut(Schema):

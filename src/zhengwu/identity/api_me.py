@@ -18,7 +18,7 @@ from ninja import Field, Path, Query, Router, Schema, Status
 from ninja.security import SessionAuth
 
 from zhengwu.core.crypto import mask_name
-from zhengwu.core.schemas import MAX_KEY, CleanText, Instant
+from zhengwu.core.schemas import ERRORS, MAX_KEY, CleanText, Instant
 
 from . import acting, authorisations, entities, persons
 from .errors import IdentityError
@@ -31,12 +31,6 @@ PAGE_SIZE_MAX = 100
 
 
 # --- schemas -----------------------------------------------------------------------
-
-
-class ErrorOut(Schema):
-    code: str = Field(examples=["identity.authorisation_not_found"])
-    message: str
-    fields: dict[str, list[str]] = Field(default_factory=dict)
 
 
 class MeOut(Schema):
@@ -125,14 +119,6 @@ class ActingOut(Schema):
     basis_id: int | None = None
 
 
-ERRORS = {
-    400: ErrorOut,
-    401: ErrorOut,
-    403: ErrorOut,
-    404: ErrorOut,
-    409: ErrorOut,
-    422: ErrorOut,
-}
 Id = Annotated[int, Path(ge=1, le=MAX_KEY)]
 
 

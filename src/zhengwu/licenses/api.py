@@ -28,6 +28,7 @@ from zhengwu.core import audit
 from zhengwu.core.errors import DomainError, NotFoundError, PermissionDeniedError
 from zhengwu.core.middleware import client_ip
 from zhengwu.core.models import Organisation
+from zhengwu.core.schemas import ERRORS, error_responses
 from zhengwu.identity.facade import StaffScope, bearer_auth, staff_scope
 
 from . import services, uses, verification
@@ -35,7 +36,6 @@ from .errors import LicenceError
 from .models import Licence, LicenceType
 from .schemas import (
     IDENTIFIER_PATTERN,
-    ErrorOut,
     LicenceChangeIn,
     LicenceIssueIn,
     LicenceOut,
@@ -58,20 +58,7 @@ router = Router(tags=["licenses"])
 # session with CSRF checked on unsafe methods — the pair cases use.
 licence_auth = [bearer_auth, SessionAuth(csrf=True)]
 
-ERRORS: dict[int, type[ErrorOut]] = {
-    400: ErrorOut,
-    401: ErrorOut,
-    403: ErrorOut,
-    404: ErrorOut,
-    409: ErrorOut,
-    422: ErrorOut,
-}
-PUBLIC_ERRORS: dict[int, type[ErrorOut]] = {
-    400: ErrorOut,
-    413: ErrorOut,
-    422: ErrorOut,
-    429: ErrorOut,
-}
+PUBLIC_ERRORS = error_responses(400, 413, 422, 429)
 Identifier = Annotated[str, Path(pattern=IDENTIFIER_PATTERN)]
 # Verification takes any identifier-like text: a wrong check character is an
 # answer (check_character false), not a 422.

@@ -16,12 +16,12 @@ from ninja.security import SessionAuth
 
 from zhengwu.core.errors import DomainError
 from zhengwu.core.middleware import client_ip
+from zhengwu.core.schemas import ERRORS
 from zhengwu.identity.facade import acting_for_request, bearer_auth
 
 from . import showing
 from .schemas import (
     IDENTIFIER_PATTERN,
-    ErrorOut,
     ShowIn,
     ShowOut,
     WalletLicenceOut,
@@ -34,14 +34,6 @@ router = Router(tags=["licenses"])
 # the page session with CSRF checked on unsafe methods.
 holder_auth = [bearer_auth, SessionAuth(csrf=True)]
 
-ERRORS: dict[int, type[ErrorOut]] = {
-    400: ErrorOut,
-    401: ErrorOut,
-    403: ErrorOut,
-    404: ErrorOut,
-    409: ErrorOut,
-    422: ErrorOut,
-}
 Identifier = Annotated[str, Path(pattern=IDENTIFIER_PATTERN)]
 
 

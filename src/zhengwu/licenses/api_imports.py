@@ -17,12 +17,12 @@ from ninja.files import UploadedFile
 from ninja.security import SessionAuth
 
 from zhengwu.core.errors import PermissionDeniedError
+from zhengwu.core.schemas import error_responses
 from zhengwu.identity.facade import bearer_auth, staff_scope
 
 from . import imports
 from .errors import INVALID_TYPE, LicenceError
 from .models import LicenceImportJob, LicenceType
-from .schemas import ErrorOut
 from .schemas_imports import TYPE_CODE_PATTERN, LicenceImportJobOut
 
 router = Router(tags=["licenses"])
@@ -31,13 +31,7 @@ router = Router(tags=["licenses"])
 # session with CSRF checked on unsafe methods (as the rest of licenses.api).
 import_auth = [bearer_auth, SessionAuth(csrf=True)]
 
-ERRORS: dict[int, type[ErrorOut]] = {
-    401: ErrorOut,
-    403: ErrorOut,
-    404: ErrorOut,
-    409: ErrorOut,
-    422: ErrorOut,
-}
+ERRORS = error_responses(401, 403, 404, 409, 422)
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 MAX_ID = 2**31 - 1
 _CONTROL_CHARACTERS = dict.fromkeys(range(32))

@@ -13,25 +13,17 @@ from ninja.files import UploadedFile
 from ninja.security import SessionAuth
 
 from zhengwu.core.errors import DomainError, PermissionDeniedError
-from zhengwu.core.schemas import MAX_KEY
+from zhengwu.core.schemas import MAX_KEY, error_responses
 from zhengwu.identity.facade import bearer_auth
 
 from . import seals
-from .schemas import ErrorOut, SealListOut, SealOut
+from .schemas import SealListOut, SealOut
 
 router = Router(tags=["licenses"])
 
 seal_auth = [bearer_auth, SessionAuth(csrf=True)]
 
-ERRORS: dict[int, type[ErrorOut]] = {
-    400: ErrorOut,
-    401: ErrorOut,
-    403: ErrorOut,
-    404: ErrorOut,
-    409: ErrorOut,
-    413: ErrorOut,
-    422: ErrorOut,
-}
+ERRORS = error_responses(400, 401, 403, 404, 409, 413, 422)
 SealId = Annotated[int, Path(ge=1, le=MAX_KEY)]
 
 

@@ -6,15 +6,14 @@ changes nothing. The verification output carries no personal data: no holder, no
 face data, only the type, the issuer, the dates and the status."""
 
 import datetime
-import math
-import re
 from typing import Annotated, Any, Literal
 
 from ninja import Schema
-from pydantic import AfterValidator, BaseModel, Field, model_validator
+from pydantic import AfterValidator, Field
 from pydantic_core import PydanticCustomError
 
-from zhengwu.core.schemas import MAX_KEY, CleanText
+from zhengwu.core.schemas import MAX_KEY, CleanText, DatabaseId, bounded_json
+from zhengwu.core.schemas import QueryIn as _QueryIn
 
 PAGE_SIZE_DEFAULT = 20
 PAGE_SIZE_MAX = 100
@@ -29,57 +28,15 @@ CASE_NUMBER_PATTERN = r"^[0-9A-Z]{1,43}$"
 JSON_MAX_DEPTH = 6
 JSON_MAX_KEYS = 200
 JSON_TEXT_MAX = 2000
-JSON_INT_MAX = 2**53
 
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
-
-DatabaseId = Annotated[int, Field(ge=1, le=MAX_KEY)]
 StatusName = Literal["valid", "suspended", "revoked", "expired", "superseded"]
 
-
-def _reject(kind: str, message: str) -> PydanticCustomError:
-    return PydanticCustomError(kind, message)
-
-
-def _check_json(value: Any, depth: int = 0) -> None:
-    """A bounded JSON value; raises with a Chinese reason."""
-    if depth > JSON_MAX_DEPTH:
-        raise _reject("too_deep", "内容的层级过深。")
-    if isinstance(value, bool) or value is None:
-        return
-    if isinstance(value, int):
-        if abs(value) > JSON_INT_MAX:
-            raise _reject("json_number", "数值超出允许范围。")
-    elif isinstance(value, float):
-        if not math.isfinite(value):
-            raise _reject("json_number", "数值超出允许范围。")
-    elif isinstance(value, str):
-        if len(value) > JSON_TEXT_MAX:
-            raise _reject("json_text", f"文本不能超过{JSON_TEXT_MAX}个字符。")
-        if _CONTROL.search(value):
-            raise _reject("control_characters", "不能包含控制字符。")
-    elif isinstance(value, dict):
-        if len(value) > JSON_MAX_KEYS:
-            raise _reject("json_size", "字段过多。")
-        for key, item in value.items():
-            if not isinstance(key, str) or len(key) > 100 or _CONTROL.search(key):
-                raise _reject("json_key", "字段名不正确。")
-            _check_json(item, depth + 1)
-    elif isinstance(value, list):
-        if len(value) > JSON_MAX_KEYS:
-            raise _reject("json_size", "列表项过多。")
-        for item in value:
-            _check_json(item, depth + 1)
-    else:
-        raise _reject("json_type", "取值无效。")
-
-
-def _bounded(value: dict[str, Any]) -> dict[str, Any]:
-    _check_json(value)
-    return value
-
-
-JsonObject = Annotated[dict[str, Any], AfterValidator(_bounded)]
+JsonObject = bounded_json(
+    max_depth=JSON_MAX_DEPTH,
+    max_keys=JSON_MAX_KEYS,
+    max_items=JSON_MAX_KEYS,
+    text_max=JSON_TEXT_MAX,
+)
 
 FIRST_VALID_DAY = datetime.date(1949, 10, 1)
 LAST_VALID_DAY = datetime.date(2199, 12, 31)
@@ -88,37 +45,12 @@ LAST_VALID_DAY = datetime.date(2199, 12, 31)
 def _plausible_day(value: datetime.date) -> datetime.date:
     """A first valid day the validity arithmetic can carry (years added)."""
     if not FIRST_VALID_DAY <= value <= LAST_VALID_DAY:
-        raise _reject("date_range", "日期超出允许范围。")
+        raise PydanticCustomError("date_range", "日期超出允许范围。")
     return value
 
 
 ValidFrom = Annotated[datetime.date, AfterValidator(_plausible_day)]
 Reason = Annotated[CleanText, Field(min_length=1, max_length=REASON_MAX)]
-
-
-class _QueryIn(BaseModel):
-    """Query parameters; an empty value (``?status=``) means unset."""
-
-    @model_validator(mode="before")
-    @classmethod
-    def _blank_is_absent(cls, data: Any) -> Any:
-        if isinstance(data, dict):
-            return {k: v for k, v in data.items() if v not in ("", None)}
-        return data
-
-
-# --- errors ------------------------------------------------------------------------
-
-
-class ErrorOut(Schema):
-    """Every refusal: a stable code for machines, a Chinese message for people, and
-    the reasons per field."""
-
-    # The same component as cases.schemas.ErrorOut (licenses may not import cases):
-    # one error shape, one name in the OpenAPI document.
-    code: str = Field(examples=["cases.invalid_transition"])
-    message: str
-    fields: dict[str, list[str]] = Field(default_factory=dict)
 
 
 # --- licence types -----------------------------------------------------------------
