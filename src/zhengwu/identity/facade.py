@@ -339,6 +339,21 @@ def may_act_for(
     return True
 
 
+def may_act_for_all_items(
+    user: AbstractBaseUser | AnonymousUser | None, principal_label: str
+) -> bool:
+    """Whether ``user`` holds an active authorisation for the principal covering
+    all items (全部事项): what a view of the principal's whole record needs, such
+    as its licence wallet. One for named items only does not count."""
+    from .authorisations import active_authorisations
+    from .authorisations import principal_label as label_of
+
+    return any(
+        a.all_items and label_of(a) == principal_label
+        for a in active_authorisations(user)
+    )
+
+
 def register_personal_data_rule(rule: Callable[[AbstractBaseUser, str], bool]) -> None:
     """Let another app grant a viewer the clear ID number and mobile of a person
     (``rule(viewer, "person:<pk>") -> bool``, e.g. the reviewer of that person's

@@ -7,7 +7,8 @@ verifier, who sees only those fields (uses.py).
 Every function takes the user who asks (and, for an agent, the acting context
 of the request) and filters by the holder labels of that user: their own person,
 every entity they represent, and the principal they act for under an active
-authorisation (代办; re-checked on every call). Another holder's licence is "not
+authorisation for all items (代办; re-checked on every call; one for named items
+only does not open the wallet). Another holder's licence is "not
 found", never "forbidden". The portal's pages and the holder API share these
 functions; a licence is named by its database id (pages) or its identifier (API).
 
@@ -35,7 +36,11 @@ from cryptography.hazmat.primitives import hashes, hmac
 
 from zhengwu.core import audit
 from zhengwu.core.crypto import keyed_sm3
-from zhengwu.identity.facade import ActingFor, may_act_for, user_principal_labels
+from zhengwu.identity.facade import (
+    ActingFor,
+    may_act_for_all_items,
+    user_principal_labels,
+)
 
 from .constants import LicenceStatus
 from .documents import face_rows
@@ -210,8 +215,9 @@ def holder_labels(
 ) -> tuple[str, ...]:
     """The holder labels whose licences ``user`` may see and show: their own
     person, the entities they represent, and the principal of ``acting`` while
-    an active authorisation lets them act for it (a revoked or expired one, or a
-    counter visit, does not)."""
+    an active authorisation for all items (全部事项) lets them act for it. One
+    for named items only, a revoked or expired one, or a counter visit does not:
+    the wallet is the principal's whole record, not one item's."""
     labels = list(user_principal_labels(user))
     label = acting.principal_label if acting is not None else ""
     if (
@@ -219,7 +225,7 @@ def holder_labels(
         and label not in labels
         and acting is not None
         and acting.basis == "authorisation"
-        and may_act_for(user, label)
+        and may_act_for_all_items(user, label)
     ):
         labels.append(label)
     return tuple(labels)

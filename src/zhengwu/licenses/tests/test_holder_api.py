@@ -2,8 +2,9 @@
 holder's is a 404, nothing audited), the file audited like the page's download,
 亮证 through licenses.showing (the verifier sees only the released fields), and
 agents: an enterprise clerk acting for the entity under an active authorisation
-sees and shows its licences in the API and the wallet page; without acting, or
-once the authorisation is revoked, they do not. And the issuing department's
+sees and shows its licences in the API and the wallet page; without acting,
+once the authorisation is revoked, or under an authorisation for named items
+only (not all items), they do not. And the issuing department's
 download of a licence file (same visibility as reading it; audited)."""
 
 import datetime
@@ -347,6 +348,80 @@ def test_representative_sees_without_acting(enterprise):
     headers = bearer(enterprise["representative"].user)
     items = Client().get(f"{API}/wallet", headers=headers).json()["items"]
     assert [i["identifier"] for i in items] == [enterprise["licence"].identifier]
+
+
+# --- item-scoped authorisations -----------------------------------------------------
+
+ITEM = "210100000001"
+
+
+@pytest.fixture
+def item_clerk(enterprise):
+    """A second clerk the enterprise authorised for one named item only."""
+    clerk = make_citizen("郑七")
+    grant = entities.clerk_authorise(
+        entity_id=enterprise["grant"].principal_entity_id,
+        acting_user=enterprise["representative"].user,
+        agent_id_number=clerk.clear_id_number,
+        agent_name="郑七",
+        item_codes=[ITEM],
+        valid_until=timezone.now() + datetime.timedelta(days=30),
+    )
+    assert not grant.all_items and grant.item_codes == [ITEM]
+    client = Client()
+    client.force_login(clerk.user)
+    response = client.post("/me/acting/start", {"authorisation": grant.pk})
+    assert response.status_code == 302
+    return {"clerk": clerk, "grant": grant, "client": client}
+
+
+def test_item_scoped_clerk_sees_and_shows_nothing(enterprise, item_clerk):
+    """Acting under an authorisation for one item does not open the principal's
+    wallet: not in the API, not on the pages."""
+    licence = enterprise["licence"]
+    client = item_clerk["client"]
+    assert client.get(f"{API}/wallet").json()["items"] == []
+    assert client.get(f"{API}/wallet/{licence.identifier}").status_code == 404
+    assert client.get(f"{API}/wallet/{licence.identifier}/file").status_code == 404
+    response = client.post(
+        f"{API}/wallet/{licence.identifier}/show",
+        {"fields": ["scope"]},
+        content_type=JSON,
+    )
+    assert response.status_code == 404
+    assert licence.identifier not in client.get("/licenses/mine/").content.decode()
+    assert client.get(f"/licenses/mine/{licence.pk}/").status_code == 404
+    assert client.get(f"/licenses/mine/{licence.pk}/file/").status_code == 404
+    response = client.post(f"/licenses/mine/{licence.pk}/show/", {"fields": ["scope"]})
+    assert response.status_code == 404
+    assert not AuditEvent.objects.filter(
+        event__in=["licenses.shown", "licenses.file_downloaded"]
+    ).exists()
+
+
+def test_general_clerk_sees_while_item_clerk_does_not(enterprise, item_clerk):
+    """Both clerks act for the same entity; only the all-items one sees its
+    licences, whatever the acting context claims."""
+    licence = enterprise["licence"]
+    general = _acting_client(enterprise)
+    assert [i["identifier"] for i in general.get(f"{API}/wallet").json()["items"]] == [
+        licence.identifier
+    ]
+    forged = ActingFor(
+        principal_label=enterprise["label"],
+        principal_name="辽宁示例科技有限公司",
+        basis="authorisation",
+        basis_id=item_clerk["grant"].pk,
+        all_items=True,  # claims more than the authorisation grants
+        item_codes=(),
+    )
+    assert showing.wallet(item_clerk["clerk"].user, acting=forged) == ()
+    assert enterprise["label"] not in showing.holder_labels(
+        item_clerk["clerk"].user, forged
+    )
+    assert enterprise["label"] in showing.holder_labels(
+        enterprise["clerk"].user, forged
+    )
 
 
 # --- the issuing department's download ----------------------------------------------
