@@ -112,11 +112,9 @@ def _licence(request: HttpRequest, identifier: str) -> Licence:
 
 def _api_error(error: DomainError) -> DomainError:
     """A service's refusal in the API's terms: the holder's fields named as the
-    body nests them, and a field-level refusal a 422 like every invalid body."""
+    body nests them (the services answer field refusals with 422 themselves)."""
     if error.fields:
         error.fields = {_HOLDER_FIELDS.get(k, k): v for k, v in error.fields.items()}
-        if error.status == 400:
-            error.status = 422
     return error
 
 
@@ -501,7 +499,8 @@ def _verifier(request: HttpRequest) -> Any:
 def verify_file(
     request: HttpRequest,
     file: File[UploadedFile],
-    reason: str = Form(..., min_length=1, max_length=uses.REASON_MAX),
+    # ``\S``: a reason of spaces only is the same field refusal (422) as none.
+    reason: str = Form(..., min_length=1, max_length=uses.REASON_MAX, pattern=r"\S"),
 ) -> dict[str, Any]:
     limit = _verify_max_bytes()
     content = file.read(limit + 1)

@@ -539,9 +539,10 @@ def test_a_check_states_its_reason_and_is_recorded_for_the_holder(
         assert response.status_code == 422, response.content
         assert "reason" in response.json()["fields"]
     content = bytes(Licence.objects.get(identifier=identifier).file)
-    response = client.post(f"{API}/verify/file", {"file": _upload(content)})
-    assert response.status_code == 422
-    assert "reason" in response.json()["fields"]
+    for form in ({}, {"reason": "   "}):
+        response = client.post(f"{API}/verify/file", {**form, "file": _upload(content)})
+        assert response.status_code == 422, response.content
+        assert "reason" in response.json()["fields"]
     assert not LicenceUse.objects.exists()
 
     _verify(client, identifier)
