@@ -1,6 +1,7 @@
 """States, transitions and code tables of cases (办件)."""
 
 from django.db import models
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 
@@ -77,6 +78,23 @@ class Credibility(models.TextChoices):
     B = "B", _("B级：窗口核验后上传")
     C = "C", _("C级：申请人上传")
     D = "D", _("D级：申请人自制承诺")
+
+
+def credibility_label(
+    level: str, *, licence_identifier: str = "", base_record_kind: str = ""
+) -> str:
+    """What a material's credibility level means for this material: level A is
+    "made by the implementing authority" in general, but a material handed in as
+    an electronic licence is the issuing authority's sealed licence, and one
+    fetched from the base records is the platform's extract (standards §5.3:
+    usable directly). The stored level stays A."""
+    if level == Credibility.A and licence_identifier:
+        return gettext("A级：电子证照（发证机关签章）")
+    if level == Credibility.A and base_record_kind:
+        return gettext("A级：基础库调取")
+    if level in Credibility.values:
+        return str(Credibility(level).label)
+    return level
 
 
 class BaseRecordKind(models.TextChoices):

@@ -260,6 +260,25 @@ def record_licence_uses(case: Case, *, acting_user: AbstractBaseUser | None) -> 
         )
 
 
+def wallet_licence_ids(case: Case) -> dict[str, int]:
+    """``{identifier: id of the licence in 我的证照}`` of the licences of
+    ``case`` (issued on its decision, handed in instead of a material) that its
+    principal holds, for links to the holder's licence page (the caller checked
+    who may see the case; the page checks again who asks)."""
+    identifiers = {
+        case.licence_identifier,
+        *case.materials.exclude(licence_identifier="").values_list(
+            "licence_identifier", flat=True
+        ),
+    } - {""}
+    found = {}
+    for identifier in sorted(identifiers):
+        summary = licences.licence_by_identifier(identifier)
+        if summary is not None and summary.holder_label == case.principal_label:
+            found[identifier] = summary.licence_id
+    return found
+
+
 def licence_checks(case: Case) -> dict[str, licences.LicenceCheck]:
     """The verification of every licence handed in with ``case`` (for the
     reviewer who may see the case), by identifier."""

@@ -32,6 +32,7 @@ from .constants import (
     ResultDelivery,
     ShipmentStatus,
     TaskStatus,
+    credibility_label,
 )
 
 USER = settings.AUTH_USER_MODEL
@@ -344,6 +345,16 @@ class CaseMaterial(BaseModel):
         ordering = ["case_id", "pk"]
         verbose_name = _("申请材料")
         verbose_name_plural = _("申请材料")
+
+    @property
+    def credibility_label(self) -> str:
+        """The credibility level as shown: what an A-level material is (an
+        electronic licence, a base-record extract); the stored level is kept."""
+        return credibility_label(
+            self.credibility,
+            licence_identifier=self.licence_identifier,
+            base_record_kind=self.base_record_kind,
+        )
 
 
 class SupplementRequest(BaseModel):

@@ -51,6 +51,7 @@ class LicenceSummary:
     issued_at: datetime.datetime
     source_case_number: str
     file_sm3: str
+    licence_id: int = 0  # the row's id: the holder's page /licenses/mine/<id>/
 
 
 def _summary(licence: Licence) -> LicenceSummary:
@@ -69,6 +70,7 @@ def _summary(licence: Licence) -> LicenceSummary:
         issued_at=licence.issued_at,
         source_case_number=licence.source_case_number,
         file_sm3=licence.file_sm3,
+        licence_id=licence.pk,
     )
 
 

@@ -38,6 +38,7 @@ from zhengwu.cases.constants import (
 )
 from zhengwu.cases.errors import CaseError
 from zhengwu.cases.files import upload_max_bytes
+from zhengwu.cases.licences import wallet_licence_ids
 from zhengwu.cases.models import (
     Case,
     CaseMaterial,
@@ -555,6 +556,8 @@ def case_page_context(
         "supplement_errors": supplement_errors or {},
         "supplement_general": (supplement_errors or {}).get("__all__", []),
         "materials": materials,
+        # links to 我的证照 for the licences issued on it or handed in with it
+        "wallet_ids": wallet_licence_ids(case),
         "payments": payments,
         "unpaid": [p for p in payments if p.status == PaymentStatus.UNPAID],
         "shipments": [s for s in shipments if s.tracking_number],
