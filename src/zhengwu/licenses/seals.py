@@ -69,12 +69,18 @@ def png_problem(content: bytes) -> str | None:
         return _("印模图像不能超过512KB。")
     if not content.startswith(PNG_SIGNATURE) or len(content) < 8 + 25 + 12:
         return _("印模图像须为PNG格式。")
-    length, kind = struct.unpack(">I4s", content[8:16])
-    chunk = content[12 : 12 + 4 + length]
-    (crc,) = struct.unpack(">I", content[16 + length : 20 + length] or b"\0\0\0\0")
-    if kind != b"IHDR" or length != 13 or zlib.crc32(chunk) != crc:
+    try:
+        # the first chunk must be a 13-byte IHDR with its CRC (checked before any
+        # slice that depends on the length, so a crafted length cannot misread)
+        length, kind = struct.unpack(">I4s", content[8:16])
+        if kind != b"IHDR" or length != 13 or len(content) < 33:
+            return _("印模图像须为PNG格式。")
+        (crc,) = struct.unpack(">I", content[29:33])
+        if zlib.crc32(content[12:29]) != crc:
+            return _("印模图像须为PNG格式。")
+        width, height = struct.unpack(">II", content[16:24])
+    except struct.error:
         return _("印模图像须为PNG格式。")
-    width, height = struct.unpack(">II", content[16:24])
     if not (0 < width <= 4096 and 0 < height <= 4096):
         return _("印模图像的尺寸无效（须在1至4096像素之间）。")
     if b"IEND" not in content[-12:]:

@@ -189,3 +189,47 @@ def test_png_check():
     assert seals.png_problem(png()) is None
     assert seals.png_problem(b"") is not None
     assert seals.png_problem(png(width=5000)) is not None
+
+
+def _png_bad_crc_slice() -> bytes:
+    """A PNG whose IHDR length puts the CRC slice past the end (2 bytes left):
+    once a struct.error, a 500."""
+    body_len = 8 + 8 + 30
+    length = body_len - 18
+    return b"\x89PNG\r\n\x1a\n" + struct.pack(">I", length) + b"IHDR" + b"\0" * 30
+
+
+GARBAGE_PNGS = [
+    _png_bad_crc_slice(),
+    b"\x89PNG\r\n\x1a\n" + struct.pack(">I", 2**32 - 1) + b"IHDR" + b"\0" * 40,
+    b"\x89PNG\r\n\x1a\n" + struct.pack(">I", 13) + b"IDAT" + b"\0" * 40,
+    png()[:40],
+    png()[:8] + b"\xff" * 60,
+]
+
+
+@pytest.mark.parametrize("image", GARBAGE_PNGS)
+def test_crafted_or_truncated_png_is_a_field_error(licence_world, image):
+    assert seals.png_problem(image) == "印模图像须为PNG格式。"
+    before = Seal.objects.count()
+    response = _register(licence_world.editor, licence_world.bureau.pk, image=image)
+    assert response.status_code == 422, response.content
+    assert response.json()["fields"]["image"] == ["印模图像须为PNG格式。"]
+    assert Seal.objects.count() == before
+
+
+def test_crafted_png_on_the_seal_page_is_a_field_error(licence_world):
+    client = Client(raise_request_exception=False)
+    client.force_login(licence_world.editor)
+    before = Seal.objects.count()
+    response = client.post(
+        "/staff/seals/",
+        {
+            "organisation": licence_world.bureau.pk,
+            "name": "电子公章",
+            "image": SimpleUploadedFile("a.png", _png_bad_crc_slice(), "image/png"),
+        },
+    )
+    assert response.status_code in (200, 400, 422), response.status_code
+    assert "须为PNG格式" in response.content.decode()
+    assert Seal.objects.count() == before
