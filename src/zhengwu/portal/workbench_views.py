@@ -12,11 +12,12 @@ it names and changes nothing."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from functools import wraps
+from functools import partial, wraps
 from typing import Any
 from urllib.parse import urlencode
 
 from django.contrib import messages
+from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -33,6 +34,7 @@ from zhengwu.cases import services, workbench
 from zhengwu.cases.licences import licence_checks
 from zhengwu.core.errors import DomainError
 from zhengwu.identity.facade import StaffScope, staff_scope
+from zhengwu.licenses import facade as licences
 
 from . import workbench_data as data
 from .forms import apply_error
@@ -66,8 +68,19 @@ def forbidden(request: HttpRequest, message: str) -> HttpResponse:
     return render(request, "403.html", {"message": message}, status=403)
 
 
-def workbench_nav(scope: StaffScope) -> dict[str, bool]:
-    """Which workbench sections the user's roles open."""
+def _may_import_licences(scope: StaffScope) -> bool:
+    """The right the import page checks: some (licence type, issuing organisation)
+    pair the user may issue for (a reviewer of that organisation)."""
+    if not (scope.is_superuser or scope.reviewer_organisation_ids):
+        return False
+    user = get_user_model().objects.filter(pk=scope.user_id).first()
+    return bool(user is not None and licences.import_choices(user))
+
+
+def workbench_nav(scope: StaffScope) -> dict[str, bool | Callable[[], bool]]:
+    """Which workbench sections the user's roles open. ``licence_imports`` is a
+    callable (the template calls it) so that only a rendered page pays its
+    queries."""
     handles_cases = bool(
         scope.reviewer_organisation_ids
         or scope.counter_organisation_ids
@@ -81,6 +94,10 @@ def workbench_nav(scope: StaffScope) -> dict[str, bool]:
         "rectifications": bool(scope.reviewer_organisation_ids),
         "catalogue": scope.is_staff_member,
         "visits": bool(scope.counter_organisation_ids),
+        # 电子印章: registering seals is for the organisations' department
+        # editors (licences.seal_organisations' rule).
+        "seals": bool(scope.is_superuser or scope.editor_organisation_ids),
+        "licence_imports": partial(_may_import_licences, scope),
     }
 
 
