@@ -704,8 +704,6 @@ def base_record_extract(principal_label: str, kind: str) -> BaseRecordExtract | 
     who asks for ``principal_label``."""
     from django.utils.translation import gettext as _
 
-    from zhengwu.core.crypto import mask_id_number
-
     from .constants import EntityKind
     from .models import LegalEntity
     from .registry import Verdict, legal_person_registry, population_registry
@@ -725,6 +723,11 @@ def base_record_extract(principal_label: str, kind: str) -> BaseRecordExtract | 
         if population_registry().verify_person(person.name, number) != Verdict.MATCH:
             return None
         born = _birth_date(number)
+        # The extract is a file kept with the case and seen by its handlers: it
+        # must not get round the audited reveal of the ID number. Only the first
+        # four digits (province and city) and the birth year are shown — not the
+        # birth date, the last digits or anything else from which the number
+        # could be rebuilt.
         return BaseRecordExtract(
             kind=kind,
             principal_label=principal_label,
@@ -733,9 +736,9 @@ def base_record_extract(principal_label: str, kind: str) -> BaseRecordExtract | 
             holder_name=person.name,
             rows=(
                 (_("姓名"), person.name),
-                (_("公民身份号码"), mask_id_number(number)),
+                (_("公民身份号码"), number[:4] + "*" * (len(number) - 4)),
                 (_("性别"), _("男") if int(number[16]) % 2 else _("女")),
-                (_("出生日期"), born.isoformat() if born else ""),
+                (_("出生年份"), str(born.year) if born else ""),
                 (_("实名等级"), str(AssuranceLevel(person.assurance_level).label)),
                 (_("人口库状态"), _("正常")),
             ),

@@ -301,3 +301,24 @@ def test_the_base_record_setting_is_saved_and_audited(world: World):
             base_record_materials={},
         )
     assert raised.value.status == 403
+
+
+def test_the_identity_extract_does_not_let_the_id_number_be_rebuilt(fetching: World):
+    """The fetched PDF is seen by the case's handlers: it shows the first four
+    digits and the birth year only — not the birth date, the later digits or the
+    last four, which together would give the number back without the audited
+    reveal."""
+    from zhengwu.identity.facade import base_record_extract, person_label_for_user
+
+    number = fetching.citizen.clear_id_number
+    extract = base_record_extract(
+        person_label_for_user(fetching.citizen.user), "person_identity"
+    )
+    assert extract is not None
+    rows = dict(extract.rows)
+    shown = rows["公民身份号码"]
+    assert shown == number[:4] + "*" * 14
+    assert "出生日期" not in rows
+    assert rows["出生年份"] == number[6:10]
+    text = " ".join(value for _label, value in extract.rows)
+    assert number[6:14] not in text  # the birth date
