@@ -296,6 +296,9 @@ def _material(material: CaseMaterial) -> dict[str, Any]:
         "id": material.pk,
         "material_name": material.material_name,
         "credibility": material.credibility,
+        "credibility_label": material.credibility_label,
+        "licence_identifier": material.licence_identifier,
+        "base_record_kind": material.base_record_kind,
         "reused_from_id": material.reused_from_id,
         "file": _file(material.file),
         "created_at": material.created_at,
@@ -1402,7 +1405,9 @@ def open_counter_case(request: HttpRequest, payload: CounterCaseIn) -> Status:
     "/config/{listing_code}",
     response={200: HandlingConfigOut, **ERRORS},
     auth=case_auth,
-    summary="Set how a listing is handled online: form, process, decision table, fees",
+    summary="Set how a listing is handled online: form, process, decision table, "
+    "fees, the licence issued on approval, materials a licence replaces or the "
+    "base records supply",
 )
 def set_handling_config(
     request: HttpRequest, listing_code: ListingCode, payload: HandlingConfigIn
@@ -1421,6 +1426,9 @@ def set_handling_config(
         "decision_key": config.decision_key,
         "fee_items": config.fee_items,
         "parallel_organisation_ids": config.parallel_organisation_ids,
+        "licence_type_code": config.licence_type_code,
+        "licence_materials": config.licence_materials or {},
+        "base_record_materials": config.base_record_materials or {},
         "updated_at": config.updated_at,
     }
 

@@ -270,6 +270,14 @@ class CounterCaseIn(Schema):
     form_data: FormData = Field(default_factory=dict)
 
 
+# Keys and values of the handling settings' material mappings; the service checks
+# the names against the guide, the codes against the licence types and the kinds
+# (the same checks and messages as the settings page).
+MaterialName = Annotated[str, Field(min_length=1, max_length=200)]
+LicenceTypeCode = Annotated[str, Field(max_length=21)]
+BaseRecordKindCode = Annotated[str, Field(max_length=30)]
+
+
 class FeeItemIn(Schema):
     name: CleanText = Field(min_length=1, max_length=200)
     amount_fen: int = Field(ge=0, le=100_000_000)
@@ -288,6 +296,26 @@ class HandlingConfigIn(Schema):
     )
     fee_items: list[FeeItemIn] | None = Field(None, max_length=50)
     parallel_organisation_ids: list[DatabaseId] | None = Field(None, max_length=50)
+    licence_type_code: str | None = Field(
+        None,
+        max_length=21,
+        description="电子证照 issued on approval: a licence type code the listing's "
+        'organisation may issue; "" for none',
+    )
+    licence_materials: dict[MaterialName, LicenceTypeCode] | None = Field(
+        None,
+        max_length=100,
+        description="guide material name → licence type code: materials an "
+        "electronic licence of that type may replace (免于提交), besides those "
+        "named like a licence type",
+    )
+    base_record_materials: dict[MaterialName, BaseRecordKindCode] | None = Field(
+        None,
+        max_length=100,
+        description="guide material name → base-record kind (`person_identity`, "
+        "`entity_registration`): materials fetched from the shared base records "
+        "instead of uploaded",
+    )
 
 
 class WebhookIn(Schema):
@@ -353,7 +381,18 @@ class FileRefOut(Schema):
 class MaterialOut(Schema):
     id: int
     material_name: str
-    credibility: str
+    credibility: str = Field(description="可信等级 A–D (standards §5.3)")
+    credibility_label: str = Field(
+        description="what the level means for this material, e.g. "
+        "“A级：电子证照（发证机关签章）” for a licence handed in, “A级：基础库调取” "
+        "for a base-record extract"
+    )
+    licence_identifier: str = Field(
+        "", description="the electronic licence handed in instead of an upload"
+    )
+    base_record_kind: str = Field(
+        "", description="the base record the material was fetched from"
+    )
     reused_from_id: int | None
     file: FileRefOut
     created_at: datetime.datetime
@@ -536,6 +575,9 @@ class HandlingConfigOut(Schema):
     decision_key: str
     fee_items: list[dict[str, Any]]
     parallel_organisation_ids: list[int]
+    licence_type_code: str
+    licence_materials: dict[str, str]
+    base_record_materials: dict[str, str]
     updated_at: datetime.datetime
 
 
