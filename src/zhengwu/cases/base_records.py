@@ -1,7 +1,9 @@
 """免于提交 from the shared base records: a guide material that is data the
 platform holds (居民身份证 → the applicant's verified identity record in the
 population base records, 营业执照 → the entity's record in the legal-person base
-records) is fetched instead of uploaded.
+records) is fetched instead of uploaded. For an entity's application the
+居民身份证 asked for is the filing person's (经办人): their own verified identity
+record is used.
 
 The listing's handling settings map material names to a ``BaseRecordKind``
 (``HandlingConfig.base_record_materials``). On submission, each mapped material
@@ -24,9 +26,15 @@ import structlog
 
 from zhengwu.catalog.facade import material_applies
 from zhengwu.core import audit, pdf
-from zhengwu.identity.facade import BaseRecordExtract, base_record_extract
+from zhengwu.identity.facade import (
+    ActingFor,
+    BaseRecordExtract,
+    base_record_extract,
+    person_label_for_user,
+    staff_scope,
+)
 
-from .constants import BaseRecordKind, Credibility
+from .constants import BaseRecordKind, Channel, Credibility
 from .files import store_generated
 from .models import Case, CaseMaterial, HandlingConfig
 
@@ -52,17 +60,50 @@ def mapped_materials(
     }
 
 
+def record_holder(principal_label: str, kind: str, acting_person_label: str) -> str:
+    """Whose base record stands for a material of ``kind``: the principal's; but
+    for an entity's application, the 居民身份证 asked for is that of the person
+    filing on the entity's behalf (经办人), so their own identity record
+    (``acting_person_label``, ``person:<pk>`` of the acting user) is used."""
+    if (
+        kind == BaseRecordKind.PERSON_IDENTITY
+        and principal_label.startswith("entity:")
+        and acting_person_label.startswith("person:")
+    ):
+        return acting_person_label
+    return principal_label
+
+
+def filing_person_label(user: Any, acting: ActingFor | None) -> str:
+    """``person:<pk>`` of ``user`` when they file online themself (for their own
+    entity, or under an authorisation), whose identity record may then stand for
+    an entity's representative's 居民身份证; "" at a counter or a village service
+    point, where the clerk's identity is not the representative's."""
+    if acting is not None and (
+        acting.basis != "authorisation"
+        or staff_scope(user).service_point_organisation_ids
+    ):
+        return ""
+    return person_label_for_user(user)
+
+
 def fetchable_materials(
     listing: Any,
     config: HandlingConfig | None,
     principal_label: str,
     handling_item_code: str = "",
+    *,
+    acting_person_label: str = "",
 ) -> dict[str, BaseRecordExtract]:
     """The mapped materials the base records hold for ``principal_label`` (the
-    caller checked who asks for it), with the extract each would be made of."""
+    caller checked who asks for it), with the extract each would be made of.
+    ``acting_person_label`` is the acting user's own person (``person:<pk>``):
+    for an entity's application, their identity record stands for the
+    representative's 居民身份证 (record_holder)."""
     found = {}
     for name, kind in mapped_materials(listing, config, handling_item_code).items():
-        extract = base_record_extract(principal_label, kind)
+        holder = record_holder(principal_label, kind, acting_person_label)
+        extract = base_record_extract(holder, kind) if holder else None
         if extract is not None:
             found[name] = extract
     return found
@@ -90,6 +131,11 @@ def extract_pdf(extract: BaseRecordExtract, *, case: Case, material: str) -> byt
     canvas.drawCentredString(pdf.PAGE_WIDTH / 2, y, extract.title)
     y -= 40
     line(_("代替材料：%(name)s") % {"name": material})
+    if extract.principal_label != case.principal_label:
+        line(
+            _("（代表%(entity)s办理的经办人本人的信息）")
+            % {"entity": case.applicant_name or _("申请单位")}
+        )
     for label, value in extract.rows:
         line(f"{label}：{value or '—'}")
     y -= 10
@@ -125,7 +171,13 @@ def fetch_base_record_materials(
     present = set(case.materials.values_list("material_name", flat=True))
     made = []
     for name, extract in fetchable_materials(
-        listing, config, case.principal_label, case.handling_item_code
+        listing,
+        config,
+        case.principal_label,
+        case.handling_item_code,
+        acting_person_label=person_label_for_user(acting_user)
+        if case.channel == Channel.ONLINE
+        else "",
     ).items():
         if name in present:
             continue
@@ -152,6 +204,9 @@ def fetch_base_record_materials(
                 "kind": extract.kind,
                 "file": str(stored.pk),
                 "sm3": stored.sm3,
+                # whose record: the principal's, or the filing person's own
+                # identity record for an entity's application
+                "record_of": extract.principal_label,
             },
         )
         made.append(material)

@@ -133,6 +133,7 @@ def case_intake(
 ) -> tuple[CaseIntake, bool]:
     """Take an application in (收件): ``(intake, True)`` when this request made it,
     ``(earlier intake, False)`` when the key was used before by this applicant."""
+    from .base_records import filing_person_label
     from .services import checked_submission_key
 
     if user is None or not user.is_authenticated:
@@ -144,6 +145,7 @@ def case_intake(
             form_data,
             handling_item_code,
             principal_label=_principal_label(user, acting),
+            acting_person_label=filing_person_label(user, acting),
         )
     except CaseError:
         # A retry of an application taken in earlier gets that intake's answer,
@@ -196,6 +198,7 @@ def _checked_at_the_door(
     handling_item_code: str,
     *,
     principal_label: str = "",
+    acting_person_label: str = "",
 ) -> dict[str, Any]:
     """The form, when the listing is open, the form satisfies its schema and no
     necessary material must be uploaded (a material the platform fetches from
@@ -217,7 +220,11 @@ def _checked_at_the_door(
     required = rules.listing.required_material_names(code)
     if required:  # this path carries no files: upload them on a draft instead
         fetched = fetchable_materials(
-            rules.listing, rules.config, principal_label, code
+            rules.listing,
+            rules.config,
+            principal_label,
+            code,
+            acting_person_label=acting_person_label,
         )
         missing = missing_materials(rules.listing, code, set(), exempt=set(fetched))
         if missing:

@@ -173,7 +173,7 @@ def base_record_sources(
 ) -> dict[str, str]:
     """``{material name: base records it is fetched from}``: the guide's materials
     the platform fetches for the principal on submission instead of an upload."""
-    from zhengwu.cases.base_records import fetchable_materials
+    from zhengwu.cases.base_records import fetchable_materials, filing_person_label
     from zhengwu.cases.services import handling_config
     from zhengwu.identity.facade import person_label_for_user
 
@@ -188,6 +188,11 @@ def base_record_sources(
     return {
         name: str(extract.source)
         for name, extract in fetchable_materials(
-            listing, handling_config(listing.code), label, handling_item_code
+            listing,
+            handling_config(listing.code),
+            label,
+            handling_item_code,
+            # for an entity: the filing person's own identity record
+            acting_person_label=filing_person_label(user, acting),
         ).items()
     }
