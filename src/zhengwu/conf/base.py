@@ -219,6 +219,12 @@ if _unpacked:  # otherwise ten times ZHENGWU_IMPORT_MAX_BYTES (catalog.transfer)
     ZHENGWU_IMPORT_MAX_UNPACKED_BYTES = _unpacked
 ZHENGWU_IMPORT_MAX_ROWS = env("IMPORT_MAX_ROWS", default=50_000, cast=as_int)
 ZHENGWU_EXPORT_MAX_ROWS = env("EXPORT_MAX_ROWS", default=10_000, cast=as_int)
+ZHENGWU_LICENCE_IMPORT_MAX_ROWS = env(
+    "LICENCE_IMPORT_MAX_ROWS", default=5_000, cast=as_int
+)
+ZHENGWU_LICENCE_IMPORT_LEASE_SECONDS = env(
+    "LICENCE_IMPORT_LEASE_SECONDS", default=3_600, cast=as_int
+)
 _divisions_csv = env("DIVISIONS_CSV", default="")
 if _divisions_csv:
     ZHENGWU_DIVISIONS_CSV = _divisions_csv

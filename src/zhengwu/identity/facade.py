@@ -655,6 +655,22 @@ def principal_for_code(code: str) -> str:
     return ""
 
 
+def principal_name(principal_label: str) -> str:
+    """The name on record of ``person:<pk>`` (the person's name) or
+    ``entity:<USCC>`` (the entity's name); "" when none is on record. Read-only
+    (a licence import compares the holder name in the file with it)."""
+    from .models import LegalEntity
+
+    kind, _sep, value = (principal_label or "").partition(":")
+    if kind == "person" and value.isdigit() and len(value) < 19:
+        person = Person.objects.filter(pk=int(value)).only("name").first()
+        return person.name if person is not None else ""
+    if kind == "entity" and value:
+        entity = LegalEntity.objects.filter(credit_code=value).only("name").first()
+        return entity.name if entity is not None else ""
+    return ""
+
+
 def principal_exists(principal_label: str) -> bool:
     """Whether ``person:<pk>`` / ``entity:<USCC>`` names a person or entity on
     record. Read-only."""

@@ -21,6 +21,7 @@ from __future__ import annotations
 import datetime
 import io
 import json
+import math
 import re
 import uuid
 from dataclasses import dataclass, field
@@ -30,6 +31,7 @@ from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.files.base import ContentFile
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -50,7 +52,7 @@ from zhengwu.core.workbooks import (
     is_blank,
     read_workbook,
 )
-from zhengwu.identity.facade import principal_for_code
+from zhengwu.identity.facade import principal_for_code, principal_name
 
 from . import services
 from .constants import HolderKind
@@ -123,6 +125,7 @@ class ImportResult:
     errors: list[RowError] = field(default_factory=list)
     issued: list[str] = field(default_factory=list)
     total_rows: int = 0
+    taken_over: bool = False
 
     @property
     def ok(self) -> bool:
@@ -247,22 +250,41 @@ def _face_value(raw: Any, spec: dict[str, Any]) -> Any:
     kind = spec.get("type")
     if kind == "integer":
         if isinstance(raw, (int, float)) and not isinstance(raw, bool):
+            if not math.isfinite(raw):
+                return cell_text(raw).strip()
             return int(raw) if float(raw).is_integer() else raw
         text = cell_text(raw).strip()
         return int(text) if re.fullmatch(r"-?\d+", text) else text
     if kind == "number":
         if isinstance(raw, (int, float)) and not isinstance(raw, bool):
-            return raw
+            return raw if math.isfinite(raw) else cell_text(raw).strip()
+        text = cell_text(raw).strip()
         try:
-            return float(cell_text(raw).strip())
+            number = float(text)
         except ValueError:
-            return cell_text(raw).strip()
+            return text
+        # "nan", "inf", "1e999": no JSON number — the text, so the check names it
+        return number if math.isfinite(number) else text
     if kind == "boolean":
         text = cell_text(raw).strip()
         return {"是": True, "否": False}.get(text, text)
     if spec.get("format") == "date" and isinstance(raw, datetime.date):
         return (raw.date() if isinstance(raw, datetime.datetime) else raw).isoformat()
     return cell_text(raw).strip()
+
+
+def _same_name(name: str) -> str:
+    """A name compared with the record: no spaces, full-width brackets."""
+    name = re.sub(r"\s+", "", name or "")
+    return name.replace("(", "（").replace(")", "）")
+
+
+def max_rows() -> int:
+    return int(getattr(settings, "ZHENGWU_LICENCE_IMPORT_MAX_ROWS", 5_000))
+
+
+def lease_seconds() -> int:
+    return int(getattr(settings, "ZHENGWU_LICENCE_IMPORT_LEASE_SECONDS", 3_600))
 
 
 def _canonical(face: Any) -> str:
@@ -322,17 +344,28 @@ class _Checker:
         self.total = len(data)
         if self.errors:
             return []
+        if not data:
+            self.error(None, "", _("文件中没有数据行。"))
+        elif len(data) > max_rows():
+            self.error(
+                None,
+                "",
+                _("一个文件最多导入%(n)s行，本文件有%(m)s行，请分成几个文件。")
+                % {"n": max_rows(), "m": len(data)},
+            )
+        if self.errors:
+            return []
         checked: list[_Row] = []
-        seen: dict[tuple[str, str], int] = {}
+        seen: dict[tuple[str, datetime.date, str], int] = {}
         for count, (number, values) in enumerate(data, 1):
             row = self.row(number, values, index, columns)
             if row is not None:
-                key = (row.holder_code, _canonical(row.face_data))
+                key = (row.holder_code, row.issued_on, _canonical(row.face_data))
                 if key in seen:
                     self.error(
                         number,
                         HOLDER_CODE,
-                        _("与第%(n)s行是同一持证主体的同一证照（重复）。")
+                        _("与第%(n)s行是同一持证主体同一发证日期的同一证照（重复）。")
                         % {"n": seen[key]},
                     )
                 else:
@@ -373,17 +406,26 @@ class _Checker:
         else:
             label = principal_for_code(code)
             if not label:
+                # no code in the reason: the row and column name the cell, and
+                # a job's errors are kept and shown (an ID number is personal data)
                 self.error(
                     number,
                     HOLDER_CODE,
-                    _("本系统中没有持证主体代码为 %(c)s 的自然人或法人。")
-                    % {"c": code},
+                    _("本系统中没有该持证主体代码对应的自然人或法人。"),
                 )
         name = cell_text(cell(HOLDER_NAME)).strip()
         if not name:
             self.error(number, HOLDER_NAME, _("请填写持证主体名称。"))
         elif len(name) > 200:
             self.error(number, HOLDER_NAME, _("持证主体名称过长（最多200字）。"))
+        elif label and _same_name(name) != _same_name(principal_name(label)):
+            # the record's name is not shown: the file's author learns only
+            # that the two differ
+            self.error(
+                number,
+                HOLDER_NAME,
+                _("持证主体名称与本系统中该持证主体代码登记的名称不一致。"),
+            )
         dates: dict[str, datetime.date | None] = {}
         for header in (ISSUED_ON, VALID_FROM, VALID_UNTIL):
             raw = cell(header)
@@ -452,7 +494,9 @@ class _Checker:
 
     def on_record(self, rows: list[_Row]) -> None:
         """Rows whose licence (same type, issuer, holder, issue day, face data) is
-        already on record: a file imported twice issues nothing the second time."""
+        already on record: a file imported twice issues nothing the second time.
+        Checked before issuing and again inside the issue transaction, under the
+        type's lock (two imports of one file at once)."""
         if not rows:
             return
         labels = {row.holder_label for row in rows}
@@ -534,8 +578,18 @@ def import_rows(
     acting_user: AbstractBaseUser,
     job: LicenceImportJob | None = None,
     progress: Any = None,
+    claim: str = "",
 ) -> ImportResult:
-    """Check every row, then issue all of them in one transaction, or nothing."""
+    """Check every row, then issue all of them in one transaction, or nothing.
+
+    The transaction first locks the type's row (one import of a type at a time;
+    single issues do not lock it) and checks again that no row's licence is on
+    record: two imports of one file at once issue it once. Serial counters are
+    reserved up front in a short transaction of their own, so the serial row is
+    not locked while the file's PDFs are rendered and signed. With ``job``, the
+    job is marked done inside the same transaction; with ``claim`` too (the
+    token of :func:`import_job_run`'s claim), nothing is issued when another
+    worker has taken the job over meanwhile (``result.taken_over``)."""
     result = ImportResult()
     try:
         sheets = read_workbook(content)
@@ -550,10 +604,18 @@ def import_rows(
     if checker.errors:
         result.errors = sorted(checker.errors, key=lambda e: e.row or 0)[:MAX_ERRORS]
         return result
+    # Unused counters after a rollback are gaps, which are acceptable.
+    first_serial = services.reserve_serials(licence_type, issuer, len(rows))
     failures: list[RowError] = []
     try:
         with transaction.atomic():
-            for row in rows:
+            LicenceType.objects.select_for_update().filter(pk=licence_type.pk).first()
+            checker.errors = []
+            checker.on_record(rows)
+            if checker.errors:
+                failures = checker.errors
+                raise _RollbackError
+            for offset, row in enumerate(rows):
                 try:
                     with transaction.atomic():
                         licence = services.licence_issue(
@@ -567,6 +629,7 @@ def import_rows(
                             valid_from=row.valid_from,
                             valid_until=row.valid_until,
                             acting_user=acting_user,
+                            reserved_serial=first_serial + offset,
                         )
                 except LicenceError as error:
                     reasons = [r for rs in error.fields.values() for r in rs]
@@ -577,6 +640,15 @@ def import_rows(
                 result.issued.append(licence.identifier)
             if failures:
                 raise _RollbackError
+            if job is not None and claim:
+                still_ours = (
+                    LicenceImportJob.objects.select_for_update()
+                    .filter(pk=job.pk, status=Status.RUNNING, summary__claim=claim)
+                    .exists()
+                )
+                if not still_ours:
+                    result.taken_over = True
+                    raise _RollbackError
             audit.record(
                 acting_user=acting_user,
                 event="licenses.imported",
@@ -589,8 +661,19 @@ def import_rows(
                     "identifiers": result.issued,
                 },
             )
+            if job is not None:
+                # done together with the licences: a worker taking over a job
+                # whose run committed finds it done, never running
+                _finish(
+                    job,
+                    Status.DONE,
+                    [],
+                    total_rows=result.total_rows,
+                    processed_rows=result.total_rows,
+                    summary=result.summary(),
+                )
     except _RollbackError:
-        result.errors = failures
+        result.errors = sorted(failures, key=lambda e: e.row or 0)[:MAX_ERRORS]
         result.issued = []
     return result
 
@@ -627,6 +710,12 @@ def import_start(
             status=422,
         ) from None
     name = _safe_filename(filename)
+    digest = sm3_hex(content)
+    if _same_file_queued(licence_type, issuer, digest):
+        message = _("同一文件已在导入中，请等待它完成后查看结果。")
+        raise LicenceError(
+            INVALID_FILE, message, fields={"file": [message]}, status=409
+        )
     with transaction.atomic():
         job = LicenceImportJob(
             original_name=name,
@@ -644,7 +733,7 @@ def import_start(
             data={
                 "file": name,
                 "size": len(content),
-                "sm3": sm3_hex(content),
+                "sm3": digest,
                 "type_code": licence_type.type_code,
                 "issuer": issuer.credit_code,
             },
@@ -652,6 +741,26 @@ def import_start(
         job_id = job.pk
         transaction.on_commit(lambda: _enqueue(job_id))
     return job
+
+
+def _same_file_queued(
+    licence_type: LicenceType, issuer: Organisation, digest: str
+) -> bool:
+    """Whether a pending or running job of the type and issuer holds a file with
+    SM3 ``digest`` (a file uploaded twice in a row, before the first is done)."""
+    jobs = LicenceImportJob.objects.filter(
+        licence_type=licence_type,
+        issuer=issuer,
+        status__in=(Status.PENDING, Status.RUNNING),
+    )
+    for job in jobs:
+        try:
+            with job.file.open("rb") as stored:
+                if sm3_hex(stored.read()) == digest:
+                    return True
+        except OSError:
+            continue
+    return False
 
 
 def _enqueue(job_id: int) -> None:
@@ -679,10 +788,21 @@ def _finish(job: LicenceImportJob, status: str, errors: list[RowError], **values
 
 
 def import_job_run(*, job_id: int) -> dict[str, Any]:
-    """Run one queued import (the body of ``tasks.run_licence_import``). Only a
-    pending job is claimed, so a repeated delivery changes nothing."""
-    claimed = LicenceImportJob.objects.filter(pk=job_id, status=Status.PENDING).update(
-        status=Status.RUNNING, updated_at=timezone.now()
+    """Run one queued import (the body of ``tasks.run_licence_import``). A pending
+    job is claimed, so a repeated delivery changes nothing; so is a job left
+    running with no progress for ``ZHENGWU_LICENCE_IMPORT_LEASE_SECONDS`` (its
+    worker died). Taking one over is safe: the file is issued all-or-nothing,
+    the issue transaction re-checks every row under the type's lock, and a
+    run whose job was taken over issues nothing (the claim token)."""
+    now = timezone.now()
+    stale = now - datetime.timedelta(seconds=lease_seconds())
+    claim = uuid.uuid4().hex
+    claimed = (
+        LicenceImportJob.objects.filter(pk=job_id)
+        .filter(
+            Q(status=Status.PENDING) | Q(status=Status.RUNNING, updated_at__lt=stale)
+        )
+        .update(status=Status.RUNNING, updated_at=now, summary={"claim": claim})
     )
     if not claimed:
         logger.info("licence_import_skipped", job_id=job_id)
@@ -716,21 +836,26 @@ def import_job_run(*, job_id: int) -> dict[str, Any]:
             acting_user=job.uploaded_by,
             job=job,
             progress=progress,
+            claim=claim,
         )
     except Exception:
         logger.exception("licence_import_crashed", job_id=job_id)
         reason = _("导入时发生内部错误，请联系管理员。")
         _finish(job, Status.FAILED, [RowError(None, "", reason)])
         raise
+    if result.taken_over:
+        logger.info("licence_import_taken_over", job_id=job_id)
+        return {"job_id": job_id, "skipped": True}
     status = Status.DONE if result.ok else Status.FAILED
-    _finish(
-        job,
-        status,
-        result.errors,
-        total_rows=result.total_rows,
-        processed_rows=result.total_rows,
-        summary=result.summary(),
-    )
+    if status == Status.FAILED:  # a done job was finished with its licences
+        _finish(
+            job,
+            status,
+            result.errors,
+            total_rows=result.total_rows,
+            processed_rows=result.total_rows,
+            summary=result.summary(),
+        )
     logger.info(
         "licence_import_finished",
         job_id=job_id,

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime
 import json
+import math
 import re
 import zoneinfo
 from collections.abc import Iterable
@@ -198,6 +199,15 @@ def face_data_errors(schema: dict[str, Any], data: Any) -> dict[str, list[str]]:
     """Field → Chinese reasons of ``data`` against the face schema ({} if valid)."""
     properties = schema.get("properties") or {}
     fields: dict[str, list[str]] = {}
+    if isinstance(data, dict):
+        for name, value in data.items():
+            if isinstance(value, float) and not math.isfinite(value):
+                # NaN / infinity pass a "number" schema but are no JSON number
+                spec = properties.get(name)
+                title = spec.get("title", name) if isinstance(spec, dict) else name
+                fields.setdefault(f"face_data.{name}", []).append(
+                    _("“%(t)s”格式不正确。") % {"t": title}
+                )
     for error in Draft202012Validator(schema).iter_errors(data):
         path = ".".join(str(part) for part in error.absolute_path)
         kind, value = error.validator, error.validator_value
@@ -255,6 +265,10 @@ def holder_errors(
     return fields
 
 
+#: no licence of this platform's issuers was issued or valid before this day
+EARLIEST_DAY = datetime.date(1949, 10, 1)
+
+
 def _add_years(day: datetime.date, years: int) -> datetime.date | None:
     """``day`` ``years`` later (28 February for 29 February in a common year);
     None when that is past the last date there is (9999-12-31)."""
@@ -283,7 +297,27 @@ def _next_serial(
             [licence_type.pk, issuer.pk],
         )
         last = cursor.fetchone()[0]
-    return f"{day.year}{last:08d}"
+    return f"{day.year:04d}{last:08d}"
+
+
+def reserve_serials(licence_type: LicenceType, issuer: Organisation, count: int) -> int:
+    """Take ``count`` consecutive serial counters of the type at the issuer in one
+    short transaction of its own and return the first. For a bulk import: the
+    serial row is locked only for this statement, not for the whole import, so
+    single issues of the pair are not held up. Counters reserved but not used
+    (an import rolled back, or a row refused) stay unused: gaps in the counter
+    are acceptable, two licences sharing one are not, and the counter only
+    grows."""
+    table = connection.ops.quote_name(LicenceSerial._meta.db_table)
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(
+            f'INSERT INTO {table} ("licence_type_id", "issuer_id", "last") '  # noqa: S608
+            'VALUES (%s, %s, %s) ON CONFLICT ("licence_type_id", "issuer_id") '
+            f'DO UPDATE SET "last" = {table}."last" + %s RETURNING "last"',
+            [licence_type.pk, issuer.pk, count, count],
+        )
+        last = cursor.fetchone()[0]
+    return last - count + 1
 
 
 def _active_seal(issuer: Organisation) -> Seal:
@@ -379,6 +413,7 @@ def licence_issue(
     valid_until: datetime.date | None = None,
     acting_user: AbstractBaseUser | None,
     actor_label: str = "",
+    reserved_serial: int | None = None,
 ) -> Licence:
     """Issue a licence of ``type_code`` by the issuing organisation: check the
     issuer may issue the type, validate holder and face data, take the next
@@ -387,7 +422,9 @@ def licence_issue(
     ``issued_on`` is for a licence issued before (a historical licence imported):
     the day it was issued, not after today; it gives the issue time (midnight,
     Asia/Shanghai), the serial's year and the default first valid day.
-    ``valid_until`` overrides the last valid day the type's validity gives."""
+    ``valid_until`` overrides the last valid day the type's validity gives.
+    ``reserved_serial`` is a counter the caller took by :func:`reserve_serials`
+    (a bulk import), used instead of taking the next one."""
     licence_type = LicenceType.objects.filter(type_code=type_code).first()
     if licence_type is None:
         message = _("证照类型不存在。")
@@ -441,7 +478,11 @@ def licence_issue(
     )
     seal = _active_seal(issuer)
     now, start, until = dates
-    serial = _next_serial(licence_type, issuer, now.astimezone(SHANGHAI).date())
+    issue_day = now.astimezone(SHANGHAI).date()
+    if reserved_serial is not None:
+        serial = f"{issue_day.year:04d}{reserved_serial:08d}"
+    else:
+        serial = _next_serial(licence_type, issuer, issue_day)
     licence = Licence(
         identifier=identifiers.build(
             type_code=type_code,
@@ -501,6 +542,14 @@ def validity(
     :func:`licence_issue`); a LicenceError naming the field when they cannot be."""
     now = timezone.now()
     today = now.astimezone(SHANGHAI).date()
+    for name, day, message in (
+        ("issued_on", issued_on, _("发证日期不能早于 1949-10-01。")),
+        ("valid_from", valid_from, _("有效期起始日期不能早于 1949-10-01。")),
+    ):
+        if day is not None and day < EARLIEST_DAY:
+            raise LicenceError(
+                INVALID_VALIDITY, message, fields={name: [message]}, status=422
+            )
     if issued_on is not None:
         if issued_on > today:
             message = _("发证日期不能晚于今天。")

@@ -337,3 +337,289 @@ def test_api_refusals_name_the_field(client, licence_world, media):
     assert "type_code" in unknown.json()["fields"]
     assert client.get(f"{API}/imports/2147483647").status_code == 404
     assert not LicenceImportJob.objects.exists()
+
+
+# --- review fixes ------------------------------------------------------------------
+
+
+def _run(world, content):
+    job = start(world, content)
+    run_licence_import.call(job_id=job.pk)
+    job.refresh_from_db()
+    return job
+
+
+def _number_type(world):
+    from zhengwu.licenses.services import licence_type_define
+
+    return licence_type_define(
+        defining_organisation_id=world.bureau.pk,
+        name="许可",
+        holder_kind="person",
+        face_schema={
+            "type": "object",
+            "properties": {
+                "amount": {"type": "number", "title": "金额"},
+                "count": {"type": "integer", "title": "数量"},
+            },
+            "required": ["amount"],
+        },
+        layout_title="许可",
+        valid_years=3,
+        acting_user=world.editor,
+    )
+
+
+@pytest.mark.parametrize("value", ["nan", "inf", "-Infinity", "1e999"])
+def test_a_non_finite_number_is_a_bad_cell_not_a_crash(licence_world, media, value):
+    world = licence_world
+    licence_type = _number_type(world)
+    content = workbook(
+        [[world.id_number, "王秀英", recent(), None, None, value, value]],
+        headers=[*HEADERS[:5], "金额", "数量"],
+    )
+    job = imports.import_start(
+        content=content,
+        filename="a.xlsx",
+        type_code=licence_type.type_code,
+        issuer_organisation_id=world.bureau.pk,
+        acting_user=world.reviewer,
+    )
+    run_licence_import.call(job_id=job.pk)
+    job.refresh_from_db()
+    assert job.status == LicenceImportJob.Status.FAILED
+    assert {(e["row"], e["column"]) for e in job.errors} == {(2, "金额"), (2, "数量")}
+    assert not Licence.objects.exists()
+
+
+@pytest.mark.parametrize("issued", ["0001-01-01", "0999-06-01", "1949-09-30"])
+def test_an_issue_day_before_1949_is_a_bad_cell(licence_world, media, issued):
+    job = _run(
+        licence_world,
+        workbook(
+            [
+                [
+                    licence_world.id_number,
+                    "王秀英",
+                    issued,
+                    None,
+                    None,
+                    "女",
+                    "厨师",
+                    "000001",
+                ]
+            ]
+        ),
+    )
+    assert job.status == LicenceImportJob.Status.FAILED
+    assert [(e["row"], e["column"]) for e in job.errors] == [(2, "发证日期")]
+    assert "1949-10-01" in job.errors[0]["reason"]
+
+
+def test_a_holder_name_unlike_the_record_is_a_bad_cell(licence_world, media):
+    world = licence_world
+    job = _run(
+        world,
+        workbook(
+            [[world.id_number, "某某某", recent(), None, None, "女", "厨师", "000001"]]
+        ),
+    )
+    assert job.status == LicenceImportJob.Status.FAILED
+    assert [(e["row"], e["column"]) for e in job.errors] == [(2, "持证主体名称")]
+    assert "王秀英" not in job.errors[0]["reason"]  # the record's name is not told
+    assert not Licence.objects.exists()
+    # spaces around or inside the name are no difference
+    job = _run(
+        world,
+        workbook(
+            [
+                [
+                    world.id_number,
+                    " 王 秀英",
+                    recent(),
+                    None,
+                    None,
+                    "女",
+                    "厨师",
+                    "000001",
+                ]
+            ]
+        ),
+    )
+    assert job.status == LicenceImportJob.Status.DONE, job.errors
+
+
+def test_a_holder_code_not_on_record_is_not_repeated_in_the_reason(
+    licence_world, media
+):
+    code = "11010519491231002X"
+    job = _run(
+        licence_world,
+        workbook([[code, "钱六", recent(), None, None, "男", "厨师", "000001"]]),
+    )
+    assert [(e["row"], e["column"]) for e in job.errors] == [(2, "持证主体代码")]
+    assert code not in job.errors[0]["reason"]
+    assert code[:6] not in str(job.errors)
+
+
+def test_the_same_licence_on_two_issue_days_is_no_duplicate(licence_world, media):
+    world = licence_world
+    row = [world.id_number, "王秀英", recent(), None, None, "女", "厨师", "000001"]
+    earlier = [
+        world.id_number,
+        "王秀英",
+        recent(300),
+        None,
+        None,
+        "女",
+        "厨师",
+        "000001",
+    ]
+    job = _run(world, workbook([row, earlier]))
+    assert job.status == LicenceImportJob.Status.DONE, job.errors
+    assert Licence.objects.count() == 2
+    # the same day twice still is one
+    other = [world.id_number, "王秀英", recent(), None, None, "女", "厨师", "000002"]
+    job = _run(world, workbook([other, list(other)]))
+    assert [(e["row"], e["column"]) for e in job.errors] == [(3, "持证主体代码")]
+
+
+def test_a_file_without_data_rows_is_refused(licence_world, media):
+    job = _run(licence_world, workbook([]))
+    assert job.status == LicenceImportJob.Status.FAILED
+    assert job.errors == [{"row": None, "column": "", "reason": "文件中没有数据行。"}]
+    assert not AuditEvent.objects.filter(event="licenses.imported").exists()
+
+
+def test_a_file_over_the_row_limit_is_refused(licence_world, media, settings):
+    settings.ZHENGWU_LICENCE_IMPORT_MAX_ROWS = 1
+    world = licence_world
+    second = make_citizen("李四", verified=False)
+    job = _run(world, workbook(good_rows(world, second)))
+    assert job.status == LicenceImportJob.Status.FAILED
+    assert [e["row"] for e in job.errors] == [None]
+    assert "最多导入1行" in job.errors[0]["reason"]
+    assert not Licence.objects.exists()
+
+
+def test_serials_of_a_file_are_reserved_as_one_block(licence_world, media):
+    from zhengwu.licenses.models import LicenceSerial
+
+    world = licence_world
+    second = make_citizen("李四", verified=False)
+    job = _run(world, workbook(good_rows(world, second)))
+    assert job.status == LicenceImportJob.Status.DONE, job.errors
+    counters = sorted(
+        int(s[-8:]) for s in Licence.objects.values_list("serial", flat=True)
+    )
+    assert counters == [1, 2]
+    serial = LicenceSerial.objects.get(
+        licence_type=world.licence_type, issuer=world.bureau
+    )
+    assert serial.last == 2
+    # a refused file leaves a gap, never a shared serial
+    job = _run(world, workbook(good_rows(world, second)))
+    assert job.status == LicenceImportJob.Status.FAILED
+    assert world.issue().serial.endswith("00000003")
+
+
+def test_two_imports_of_one_file_at_once_issue_it_once(licence_world, media):
+    """B has checked every row (none on record) when A runs to the end; B's issue
+    transaction checks again under the type's lock and issues nothing."""
+    world = licence_world
+    content = workbook(
+        [[world.id_number, "王秀英", recent(), None, None, "女", "厨师", "000001"]]
+    )
+    job_a = start(world, content)
+    job_b = LicenceImportJob.objects.create(
+        original_name="b.xlsx",
+        uploaded_by=world.reviewer,
+        licence_type=world.licence_type,
+        issuer=world.bureau,
+        status=LicenceImportJob.Status.RUNNING,
+        file=job_a.file.name,
+    )
+    ran = []
+
+    def progress(done, total):
+        if done == total and not ran:
+            ran.append(imports.import_job_run(job_id=job_a.pk))
+
+    result = imports.import_rows(
+        content,
+        licence_type=world.licence_type,
+        issuer=world.bureau,
+        acting_user=world.reviewer,
+        job=job_b,
+        progress=progress,
+    )
+    assert ran[0]["status"] == LicenceImportJob.Status.DONE
+    assert result.issued == []
+    assert [(e.row, e.column) for e in result.errors] == [(2, "持证主体代码")]
+    assert Licence.objects.count() == 1
+
+
+def test_the_same_file_cannot_be_queued_twice(licence_world, media):
+    world = licence_world
+    content = workbook(
+        [[world.id_number, "王秀英", recent(), None, None, "女", "厨师", "000001"]]
+    )
+    first = start(world, content)
+    with pytest.raises(LicenceError) as caught:
+        start(world, content)
+    assert caught.value.status == 409
+    assert "file" in caught.value.fields
+    assert LicenceImportJob.objects.count() == 1
+    # once the first is done the file may be uploaded again (and is refused
+    # row by row: already on record)
+    run_licence_import.call(job_id=first.pk)
+    assert start(world, content).pk != first.pk
+
+
+def test_a_job_left_running_by_a_dead_worker_is_taken_over(
+    licence_world, media, settings
+):
+    settings.ZHENGWU_LICENCE_IMPORT_LEASE_SECONDS = 600
+    world = licence_world
+    content = workbook(
+        [[world.id_number, "王秀英", recent(), None, None, "女", "厨师", "000001"]]
+    )
+    job = start(world, content)
+    fresh = datetime.datetime.now(datetime.UTC) - datetime.timedelta(seconds=60)
+    LicenceImportJob.objects.filter(pk=job.pk).update(
+        status=LicenceImportJob.Status.RUNNING, updated_at=fresh
+    )
+    # still within the lease: its worker may be alive
+    assert run_licence_import.call(job_id=job.pk)["skipped"] is True
+    stale = datetime.datetime.now(datetime.UTC) - datetime.timedelta(seconds=601)
+    LicenceImportJob.objects.filter(pk=job.pk).update(updated_at=stale)
+    outcome = run_licence_import.call(job_id=job.pk)
+    job.refresh_from_db()
+    assert outcome["status"] == job.status == LicenceImportJob.Status.DONE, job.errors
+    assert Licence.objects.count() == 1
+    assert job.summary["issued_count"] == 1
+    assert run_licence_import.call(job_id=job.pk)["skipped"] is True
+
+
+def test_a_run_whose_job_was_taken_over_issues_nothing(licence_world, media):
+    world = licence_world
+    content = workbook(
+        [[world.id_number, "王秀英", recent(), None, None, "女", "厨师", "000001"]]
+    )
+    job = start(world, content)
+    LicenceImportJob.objects.filter(pk=job.pk).update(
+        status=LicenceImportJob.Status.RUNNING, summary={"claim": "the-new-worker"}
+    )
+    result = imports.import_rows(
+        content,
+        licence_type=world.licence_type,
+        issuer=world.bureau,
+        acting_user=world.reviewer,
+        job=job,
+        claim="the-dead-worker",
+    )
+    assert result.taken_over is True
+    assert result.issued == []
+    assert not Licence.objects.exists()
+    job.refresh_from_db()
+    assert job.status == LicenceImportJob.Status.RUNNING

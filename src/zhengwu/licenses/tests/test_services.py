@@ -2,6 +2,7 @@
 
 import datetime
 import json
+import math
 
 import pytest
 
@@ -480,3 +481,98 @@ def test_first_issues_of_a_pair_do_not_race_on_postgresql(licence_world):
         thread.join()
     assert not failures
     assert sorted(serials) == [f"2026{n:08d}" for n in range(1, 25)]
+
+
+@pytest.mark.parametrize(
+    "arguments, field",
+    [
+        ({"issued_on": datetime.date(1, 1, 1)}, "issued_on"),
+        ({"issued_on": datetime.date(1949, 9, 30)}, "issued_on"),
+        ({"valid_from": datetime.date(999, 6, 1)}, "valid_from"),
+    ],
+)
+def test_a_day_before_1949_10_01_is_a_field_error_not_a_crash(
+    licence_world, arguments, field
+):
+    with pytest.raises(LicenceError) as caught:
+        licence_world.issue(**arguments)
+    assert caught.value.fields[field] == [
+        f"{'发证日期' if field == 'issued_on' else '有效期起始日期'}"
+        "不能早于 1949-10-01。"
+    ]
+    assert not Licence.objects.exists()
+    assert licence_world.issue(issued_on=datetime.date(1949, 10, 1)).serial == (
+        "194900000001"
+    )
+
+
+def test_the_serial_year_is_four_digits(licence_world):
+    from zhengwu.licenses.services import _next_serial
+
+    day = datetime.date(999, 3, 2)
+    assert _next_serial(licence_world.licence_type, licence_world.bureau, day) == (
+        "099900000001"
+    )
+
+
+@pytest.mark.parametrize("value", [math.nan, math.inf, -math.inf])
+def test_non_finite_face_numbers_are_a_field_error(licence_world, value):
+    from zhengwu.licenses.services import face_data_errors, licence_type_define
+
+    schema = {
+        "type": "object",
+        "properties": {"amount": {"type": "number", "title": "金额"}},
+    }
+    assert face_data_errors(schema, {"amount": value}) == {
+        "face_data.amount": ["“金额”格式不正确。"]
+    }
+    world = licence_world
+    licence_type = licence_type_define(
+        defining_organisation_id=world.bureau.pk,
+        name="许可",
+        holder_kind="person",
+        face_schema=schema,
+        layout_title="许可",
+        valid_years=3,
+        acting_user=world.editor,
+    )
+    with pytest.raises(LicenceError) as caught:
+        world.issue(type_code=licence_type.type_code, face_data={"amount": value})
+    assert "face_data.amount" in caught.value.fields
+    assert not Licence.objects.exists()
+
+
+@pytest.mark.parametrize("literal", ["NaN", "Infinity", "-Infinity", "1e999"])
+def test_the_issue_api_refuses_non_finite_numbers(client, licence_world, literal):
+    from .test_api import bearer, issue_body
+
+    body = json.dumps(issue_body(licence_world), ensure_ascii=False)
+    body = body.replace('"face_data": {', f'"face_data": {{"extra": {literal}, ', 1)
+    response = client.post(
+        "/api/v1/licenses/licences",
+        body,
+        content_type="application/json",
+        headers=bearer(licence_world.reviewer),
+    )
+    assert response.status_code == 422, response.content
+    assert not Licence.objects.exists()
+
+
+def test_reserved_serials_are_a_block_and_the_counter_goes_on_after_it(
+    licence_world,
+):
+    from zhengwu.licenses.models import LicenceSerial
+    from zhengwu.licenses.services import reserve_serials
+
+    world = licence_world
+    assert reserve_serials(world.licence_type, world.bureau, 5) == 1
+    assert reserve_serials(world.licence_type, world.bureau, 3) == 6
+    licence = world.issue(issued_on=datetime.date(2020, 1, 2), reserved_serial=7)
+    assert licence.serial == "202000000007"
+    assert world.issue().serial.endswith("00000009")
+    assert (
+        LicenceSerial.objects.get(
+            licence_type=world.licence_type, issuer=world.bureau
+        ).last
+        == 9
+    )
