@@ -623,3 +623,125 @@ def test_a_run_whose_job_was_taken_over_issues_nothing(licence_world, media):
     assert not Licence.objects.exists()
     job.refresh_from_db()
     assert job.status == LicenceImportJob.Status.RUNNING
+
+
+def test_the_api_refuses_the_same_file_queued_twice(client, licence_world, media):
+    world = licence_world
+    client.force_login(world.reviewer)
+    content = workbook(
+        [[world.id_number, "王秀英", recent(), None, None, "女", "厨师", "000001"]]
+    )
+    statuses = []
+    for _ in range(2):
+        upload = io.BytesIO(content)
+        upload.name = "历史证照.xlsx"
+        response = client.post(
+            f"{API}/imports",
+            {
+                "file": upload,
+                "type_code": world.licence_type.type_code,
+                "issuer_organisation_id": world.bureau.pk,
+            },
+        )
+        statuses.append(response.status_code)
+    assert statuses == [202, 409]
+    assert "file" in response.json()["fields"]
+    assert LicenceImportJob.objects.count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_imports_of_one_file_issue_it_once_on_postgresql(
+    licence_world, media
+):
+    import threading
+
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("row locks under threads need PostgreSQL")
+    world = licence_world
+    second = make_citizen("李四", verified=False)
+    content = workbook(good_rows(world, second))
+    results = []
+    failures: list[BaseException] = []
+    barrier = threading.Barrier(3)
+
+    def run() -> None:
+        try:
+            barrier.wait()
+            results.append(
+                imports.import_rows(
+                    content,
+                    licence_type=world.licence_type,
+                    issuer=world.bureau,
+                    acting_user=world.reviewer,
+                )
+            )
+        except BaseException as error:  # noqa: BLE001 - reported below
+            failures.append(error)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run) for _ in range(3)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert not failures
+    assert sorted(len(r.issued) for r in results) == [0, 0, 2]
+    assert Licence.objects.count() == 2
+    assert len(set(Licence.objects.values_list("serial", flat=True))) == 2
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_import_does_not_hold_the_serial_row_on_postgresql(
+    licence_world, media, monkeypatch
+):
+    """While a file's licences are being issued (inside its transaction), a
+    single issue of the same type and issuer takes its serial at once (NOWAIT:
+    the serial row is not locked by the import)."""
+    import threading
+
+    from django.db import connection, transaction
+
+    from zhengwu.licenses import services
+    from zhengwu.licenses.models import LicenceSerial
+
+    if connection.vendor != "postgresql":
+        pytest.skip("row locks under threads need PostgreSQL")
+    world = licence_world
+    second = make_citizen("李四", verified=False)
+    seen: list[object] = []
+    original = services.licence_issue
+
+    def probe() -> None:
+        try:
+            with transaction.atomic():
+                row = (
+                    LicenceSerial.objects.select_for_update(nowait=True)
+                    .filter(licence_type=world.licence_type, issuer=world.bureau)
+                    .first()
+                )
+                seen.append(row.last if row is not None else None)
+        except BaseException as error:  # noqa: BLE001 - reported below
+            seen.append(error)
+        finally:
+            connection.close()
+
+    def issuing(**arguments):
+        licence = original(**arguments)
+        if not seen:
+            thread = threading.Thread(target=probe)
+            thread.start()
+            thread.join()
+        return licence
+
+    monkeypatch.setattr(services, "licence_issue", issuing)
+    result = imports.import_rows(
+        workbook(good_rows(world, second)),
+        licence_type=world.licence_type,
+        issuer=world.bureau,
+        acting_user=world.reviewer,
+    )
+    assert len(result.issued) == 2, result.errors
+    assert seen == [2]  # the block was reserved and the row is free
