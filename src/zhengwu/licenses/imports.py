@@ -797,12 +797,22 @@ def import_job_run(*, job_id: int) -> dict[str, Any]:
     now = timezone.now()
     stale = now - datetime.timedelta(seconds=lease_seconds())
     claim = uuid.uuid4().hex
+    previous = (
+        LicenceImportJob.objects.filter(pk=job_id)
+        .values_list("summary", flat=True)
+        .first()
+    )
+    kept = (
+        {"requeued_at": previous["requeued_at"]}
+        if isinstance(previous, dict) and "requeued_at" in previous
+        else {}
+    )
     claimed = (
         LicenceImportJob.objects.filter(pk=job_id)
         .filter(
             Q(status=Status.PENDING) | Q(status=Status.RUNNING, updated_at__lt=stale)
         )
-        .update(status=Status.RUNNING, updated_at=now, summary={"claim": claim})
+        .update(status=Status.RUNNING, updated_at=now, summary={"claim": claim, **kept})
     )
     if not claimed:
         logger.info("licence_import_skipped", job_id=job_id)
@@ -869,9 +879,48 @@ def import_job_run(*, job_id: int) -> dict[str, Any]:
 # --- reading jobs ----------------------------------------------------------------
 
 
+def requeue_if_stalled(job: LicenceImportJob) -> bool:
+    """Queue again a job left running with no progress for the lease
+    (``ZHENGWU_LICENCE_IMPORT_LEASE_SECONDS``: its worker died). It goes back to
+    pending with a new claim, so a run still alive after all issues nothing
+    (:func:`import_rows` checks the claim before committing), and the next run
+    takes it from the start: the file is issued all-or-nothing. Called when the
+    uploader looks at the job (page or API); audited. True if requeued."""
+    if job.status != Status.RUNNING:
+        return False
+    now = timezone.now()
+    stale = now - datetime.timedelta(seconds=lease_seconds())
+    with transaction.atomic():
+        requeued = LicenceImportJob.objects.filter(
+            pk=job.pk, status=Status.RUNNING, updated_at__lt=stale
+        ).update(
+            status=Status.PENDING,
+            updated_at=now,
+            processed_rows=0,
+            summary={"requeued_at": now.isoformat()},
+        )
+        if not requeued:
+            return False
+        audit.record(
+            acting_user=job.uploaded_by,
+            event="licenses.import_requeued",
+            target=job,
+            data={
+                "file": job.original_name,
+                "stalled_since": job.updated_at.isoformat(),
+            },
+        )
+        job_id = job.pk
+        transaction.on_commit(lambda: _enqueue(job_id))
+    logger.warning("licence_import_requeued", job_id=job.pk)
+    job.refresh_from_db()
+    return True
+
+
 def import_job_for_user(user: AbstractBaseUser | None, pk: int) -> LicenceImportJob:
     """The job ``pk`` if ``user`` uploaded it (any job for a superuser); else a
-    404 refusal, whether or not it exists."""
+    404 refusal, whether or not it exists. A job whose worker died is queued
+    again (:func:`requeue_if_stalled`)."""
     job = (
         LicenceImportJob.objects.select_related("licence_type", "issuer")
         .filter(pk=pk)
@@ -884,6 +933,7 @@ def import_job_for_user(user: AbstractBaseUser | None, pk: int) -> LicenceImport
         or not (job.uploaded_by_id == user.pk or user.is_superuser)
     ):
         raise LicenceError(IMPORT_NOT_FOUND, _("导入任务不存在。"), status=404)
+    requeue_if_stalled(job)
     return job
 
 
@@ -929,6 +979,7 @@ class ImportJobView:
     issued: tuple[str, ...]
     created_at: datetime.datetime
     finished_at: datetime.datetime | None
+    requeued: bool = False  # queued again after its worker died
 
     @property
     def running(self) -> bool:
@@ -960,6 +1011,8 @@ def _view(job: LicenceImportJob) -> ImportJobView:
         issued=tuple(str(i) for i in issued) if isinstance(issued, list) else (),
         created_at=job.created_at,
         finished_at=job.finished_at,
+        requeued=job.status in (Status.PENDING, Status.RUNNING)
+        and "requeued_at" in summary,
     )
 
 
@@ -1013,6 +1066,9 @@ def import_jobs_view(user: AbstractBaseUser, limit: int = 10) -> list[ImportJobV
         .filter(uploaded_by=user)
         .order_by("-created_at", "-pk")[:limit]
     )
+    jobs = list(jobs)
+    for job in jobs:
+        requeue_if_stalled(job)
     return [_view(job) for job in jobs]
 
 
