@@ -50,7 +50,12 @@ def job_out(job: LicenceImportJob) -> dict[str, Any]:
         "total_rows": job.total_rows,
         "processed_rows": job.processed_rows,
         "errors": job.errors,
-        "summary": job.summary,
+        # the claim token of a running job is the worker's, not the caller's
+        "summary": {
+            key: value for key, value in (job.summary or {}).items() if key != "claim"
+        }
+        if isinstance(job.summary, dict)
+        else {},
         "created_at": job.created_at,
         "finished_at": job.finished_at,
     }

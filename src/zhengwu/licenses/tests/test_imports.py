@@ -745,3 +745,36 @@ def test_an_import_does_not_hold_the_serial_row_on_postgresql(
     )
     assert len(result.issued) == 2, result.errors
     assert seen == [2]  # the block was reserved and the row is free
+
+
+def test_the_api_poll_requeues_a_stalled_job_and_hides_the_claim(
+    client, licence_world, media, settings
+):
+    settings.ZHENGWU_LICENCE_IMPORT_LEASE_SECONDS = 600
+    world = licence_world
+    job = start(
+        world,
+        workbook(
+            [[world.id_number, "王秀英", recent(), None, None, "女", "厨师", "000001"]]
+        ),
+    )
+    stale = datetime.datetime.now(datetime.UTC) - datetime.timedelta(seconds=601)
+    LicenceImportJob.objects.filter(pk=job.pk).update(
+        status=LicenceImportJob.Status.RUNNING,
+        updated_at=stale,
+        summary={"claim": "a-dead-worker"},
+    )
+    # someone else's poll: 404, nothing requeued
+    client.force_login(world.other_reviewer)
+    assert client.get(f"{API}/imports/{job.pk}").status_code == 404
+    job.refresh_from_db()
+    assert job.status == LicenceImportJob.Status.RUNNING
+    client.force_login(world.reviewer)
+    polled = client.get(f"{API}/imports/{job.pk}")
+    assert polled.status_code == 200
+    assert polled.json()["status"] == "pending"
+    assert "claim" not in polled.json()["summary"]
+    run_licence_import.call(job_id=job.pk)
+    polled = client.get(f"{API}/imports/{job.pk}")
+    assert polled.json()["status"] == "done", polled.json()["errors"]
+    assert "claim" not in polled.json()["summary"]
