@@ -225,6 +225,9 @@ ZHENGWU_LICENCE_IMPORT_MAX_ROWS = env(
 ZHENGWU_LICENCE_IMPORT_LEASE_SECONDS = env(
     "LICENCE_IMPORT_LEASE_SECONDS", default=3_600, cast=as_int
 )
+ZHENGWU_LICENCE_IMPORT_REQUEUE_INTERVAL_SECONDS = env(
+    "LICENCE_IMPORT_REQUEUE_INTERVAL_SECONDS", default=300, cast=as_int
+)
 _divisions_csv = env("DIVISIONS_CSV", default="")
 if _divisions_csv:
     ZHENGWU_DIVISIONS_CSV = _divisions_csv

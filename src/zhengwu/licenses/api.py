@@ -29,10 +29,16 @@ from zhengwu.core.errors import DomainError, NotFoundError, PermissionDeniedErro
 from zhengwu.core.middleware import client_ip
 from zhengwu.core.models import Organisation
 from zhengwu.core.schemas import ERRORS, error_responses
-from zhengwu.identity.facade import StaffScope, bearer_auth, staff_scope
+from zhengwu.identity.facade import (
+    StaffScope,
+    bearer_auth,
+    principal_name,
+    staff_scope,
+)
 
 from . import services, uses, verification
-from .errors import LicenceError
+from .errors import INVALID_HOLDER, LicenceError
+from .imports import same_name
 from .models import Licence, LicenceType
 from .schemas import (
     IDENTIFIER_PATTERN,
@@ -286,6 +292,40 @@ def list_types(request: HttpRequest, filters: Query[LicenceTypePageIn]) -> dict:
 # --- licences ----------------------------------------------------------------------
 
 
+def _check_holder_name(
+    request: HttpRequest, payload: LicenceIssueIn, licence_type: LicenceType | None
+) -> None:
+    """A department's system names the holder as on record: ``holder.name`` must
+    be the name recorded for ``holder.label`` (compared without spaces, brackets
+    full-width, as the licence import does), else 422 on ``holder.name`` — the
+    recorded name is not revealed. Only on this API: a case decision issues
+    through :func:`services.licence_issue`, which does not compare names.
+
+    Checked only once the caller may issue the type for the issuer, so an
+    unauthorised caller learns nothing about a holder (the service refuses it);
+    a holder not on record is the service's refusal on ``holder.label``."""
+    if licence_type is None:
+        return
+    issuer = (
+        Organisation.objects.select_related("division")
+        .filter(pk=payload.issuer_organisation_id)
+        .first()
+    )
+    if issuer is None or not services._may_issue(request.auth, issuer):
+        return
+    if (
+        issuer.pk != licence_type.defining_organisation_id
+        and not licence_type.issuing_organisations.filter(pk=issuer.pk).exists()
+    ):
+        return
+    recorded = principal_name(payload.holder.label)
+    if recorded and same_name(payload.holder.name) != same_name(recorded):
+        message = _("持证主体名称与本系统中登记的名称不一致。")
+        raise LicenceError(
+            INVALID_HOLDER, message, fields={"holder.name": [message]}, status=422
+        )
+
+
 @router.post(
     "/licences",
     response={201: LicenceOut, **ERRORS},
@@ -293,7 +333,9 @@ def list_types(request: HttpRequest, filters: Query[LicenceTypePageIn]) -> dict:
     summary="Issue a licence (a reviewer of the issuing organisation)",
     description="The issuer must define the type or be one of its issuing "
     "organisations (else 403 `licenses.issuer_not_authorised`); the holder and the "
-    "face data are checked against the type (422 naming the field); the licence "
+    "face data are checked against the type (422 naming the field); `holder.name` "
+    "must be the name on record of `holder.label` (spaces and bracket widths "
+    "aside; else 422 on `holder.name`, the recorded name not shown); the licence "
     "file is rendered and its metadata signed with the issuer's seal.",
 )
 def issue(request: HttpRequest, payload: LicenceIssueIn) -> Status:
@@ -307,6 +349,7 @@ def issue(request: HttpRequest, payload: LicenceIssueIn) -> Status:
             fields={"holder.kind": [message]},
             status=422,
         )
+    _check_holder_name(request, payload, licence_type)
     try:
         licence = services.licence_issue(
             type_code=payload.type_code,

@@ -58,6 +58,11 @@ def job_out(job: LicenceImportJob) -> dict[str, Any]:
         else {},
         "created_at": job.created_at,
         "finished_at": job.finished_at,
+        "stalled": imports.is_stalled(job),
+        "requeued": job.status
+        in (LicenceImportJob.Status.PENDING, LicenceImportJob.Status.RUNNING)
+        and isinstance(job.summary, dict)
+        and "requeued_at" in job.summary,
     }
 
 
@@ -140,6 +145,11 @@ def start_import(
     response={200: LicenceImportJobOut, **ERRORS},
     auth=import_auth,
     summary="Progress and result of a licence import (its uploader only)",
+    description="Read-only. A job left running past "
+    "`ZHENGWU_LICENCE_IMPORT_LEASE_SECONDS` (its worker died) is answered with "
+    "`stalled: true`; a scheduled task queues it again within "
+    "`ZHENGWU_LICENCE_IMPORT_REQUEUE_INTERVAL_SECONDS` (then `requeued: true` "
+    "until it finishes).",
 )
 def get_import(
     request: HttpRequest, job_id: Annotated[int, Path(ge=1, le=MAX_ID)]

@@ -273,8 +273,9 @@ def _face_value(raw: Any, spec: dict[str, Any]) -> Any:
     return cell_text(raw).strip()
 
 
-def _same_name(name: str) -> str:
-    """A name compared with the record: no spaces, full-width brackets."""
+def same_name(name: str) -> str:
+    """A name as compared with the record (the import and the issue API): no
+    spaces, full-width brackets."""
     name = re.sub(r"\s+", "", name or "")
     return name.replace("(", "（").replace(")", "）")
 
@@ -418,7 +419,7 @@ class _Checker:
             self.error(number, HOLDER_NAME, _("请填写持证主体名称。"))
         elif len(name) > 200:
             self.error(number, HOLDER_NAME, _("持证主体名称过长（最多200字）。"))
-        elif label and _same_name(name) != _same_name(principal_name(label)):
+        elif label and same_name(name) != same_name(principal_name(label)):
             # the record's name is not shown: the file's author learns only
             # that the two differ
             self.error(
@@ -879,48 +880,70 @@ def import_job_run(*, job_id: int) -> dict[str, Any]:
 # --- reading jobs ----------------------------------------------------------------
 
 
-def requeue_if_stalled(job: LicenceImportJob) -> bool:
-    """Queue again a job left running with no progress for the lease
-    (``ZHENGWU_LICENCE_IMPORT_LEASE_SECONDS``: its worker died). It goes back to
-    pending with a new claim, so a run still alive after all issues nothing
-    (:func:`import_rows` checks the claim before committing), and the next run
-    takes it from the start: the file is issued all-or-nothing. Called when the
-    uploader looks at the job (page or API); audited. True if requeued."""
+def is_stalled(job: LicenceImportJob, now: datetime.datetime | None = None) -> bool:
+    """Whether ``job`` is left running with no progress for the lease
+    (``ZHENGWU_LICENCE_IMPORT_LEASE_SECONDS``: its worker died) and not yet
+    queued again by :func:`requeue_stalled_jobs`. Read-only."""
     if job.status != Status.RUNNING:
         return False
+    now = now or timezone.now()
+    return job.updated_at < now - datetime.timedelta(seconds=lease_seconds())
+
+
+def requeue_stalled_jobs() -> int:
+    """Queue again every job left running with no progress for the lease
+    (``ZHENGWU_LICENCE_IMPORT_LEASE_SECONDS``: its worker died); the body of the
+    scheduled task ``tasks.requeue_stalled_imports``. Each goes back to pending
+    with a new claim, so a run still alive after all issues nothing
+    (:func:`import_rows` checks the claim before committing), and the next run
+    takes it from the start: the file is issued all-or-nothing. Each requeue is
+    audited (``licenses.import_requeued``, by the system). Idempotent: a job is
+    taken back only while still running past the lease, so a second run (or a
+    second scheduler) finds nothing. Returns how many were requeued."""
     now = timezone.now()
     stale = now - datetime.timedelta(seconds=lease_seconds())
-    with transaction.atomic():
-        requeued = LicenceImportJob.objects.filter(
-            pk=job.pk, status=Status.RUNNING, updated_at__lt=stale
-        ).update(
-            status=Status.PENDING,
-            updated_at=now,
-            processed_rows=0,
-            summary={"requeued_at": now.isoformat()},
-        )
-        if not requeued:
-            return False
-        audit.record(
-            acting_user=job.uploaded_by,
-            event="licenses.import_requeued",
-            target=job,
-            data={
-                "file": job.original_name,
-                "stalled_since": job.updated_at.isoformat(),
-            },
-        )
-        job_id = job.pk
-        transaction.on_commit(lambda: _enqueue(job_id))
-    logger.warning("licence_import_requeued", job_id=job.pk)
-    job.refresh_from_db()
-    return True
+    candidates = list(
+        LicenceImportJob.objects.filter(status=Status.RUNNING, updated_at__lt=stale)
+        .select_related("uploaded_by")
+        .order_by("pk")
+    )
+    count = 0
+    for job in candidates:
+        with transaction.atomic():
+            requeued = LicenceImportJob.objects.filter(
+                pk=job.pk, status=Status.RUNNING, updated_at__lt=stale
+            ).update(
+                status=Status.PENDING,
+                updated_at=now,
+                processed_rows=0,
+                summary={"requeued_at": now.isoformat()},
+            )
+            if not requeued:  # it moved on meanwhile (progress, or taken back)
+                continue
+            audit.record(
+                acting_user=None,
+                actor_label=services.SYSTEM,
+                event="licenses.import_requeued",
+                target=job,
+                data={
+                    "file": job.original_name,
+                    "stalled_since": job.updated_at.isoformat(),
+                    "uploaded_by": job.uploaded_by.get_username()
+                    if job.uploaded_by is not None
+                    else "",
+                },
+            )
+            job_id = job.pk
+            transaction.on_commit(lambda job_id=job_id: _enqueue(job_id))
+        logger.warning("licence_import_requeued", job_id=job.pk)
+        count += 1
+    return count
 
 
 def import_job_for_user(user: AbstractBaseUser | None, pk: int) -> LicenceImportJob:
     """The job ``pk`` if ``user`` uploaded it (any job for a superuser); else a
-    404 refusal, whether or not it exists. A job whose worker died is queued
-    again (:func:`requeue_if_stalled`)."""
+    404 refusal, whether or not it exists. Read-only: a job whose worker died is
+    queued again by the scheduled :func:`requeue_stalled_jobs`, not here."""
     job = (
         LicenceImportJob.objects.select_related("licence_type", "issuer")
         .filter(pk=pk)
@@ -933,7 +956,6 @@ def import_job_for_user(user: AbstractBaseUser | None, pk: int) -> LicenceImport
         or not (job.uploaded_by_id == user.pk or user.is_superuser)
     ):
         raise LicenceError(IMPORT_NOT_FOUND, _("导入任务不存在。"), status=404)
-    requeue_if_stalled(job)
     return job
 
 
@@ -980,6 +1002,7 @@ class ImportJobView:
     created_at: datetime.datetime
     finished_at: datetime.datetime | None
     requeued: bool = False  # queued again after its worker died
+    stalled: bool = False  # running past the lease, to be queued again
 
     @property
     def running(self) -> bool:
@@ -1013,6 +1036,7 @@ def _view(job: LicenceImportJob) -> ImportJobView:
         finished_at=job.finished_at,
         requeued=job.status in (Status.PENDING, Status.RUNNING)
         and "requeued_at" in summary,
+        stalled=is_stalled(job),
     )
 
 
@@ -1066,9 +1090,6 @@ def import_jobs_view(user: AbstractBaseUser, limit: int = 10) -> list[ImportJobV
         .filter(uploaded_by=user)
         .order_by("-created_at", "-pk")[:limit]
     )
-    jobs = list(jobs)
-    for job in jobs:
-        requeue_if_stalled(job)
     return [_view(job) for job in jobs]
 
 

@@ -267,7 +267,12 @@ class UseRecordOut(Schema):
 
     channel_label: str
     reason: str = Field(description="用证事由 the verifier stated")
-    verifier: str = Field(description="`user:<username>` or `anonymous`")
+    verifier: str = Field(
+        description="who checked: `user:<username>` (a signed-in user), "
+        "`anonymous` (with `source_ip`), or the name of the department handling "
+        "a case the licence was handed in with (用证 by a case; the reason is "
+        "`办件 <case number>`)"
+    )
     source_ip: str
     released: list[str] = Field(description="the face fields released (亮证)")
     result_label: str

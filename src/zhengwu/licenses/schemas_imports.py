@@ -35,3 +35,11 @@ class LicenceImportJobOut(Schema):
     )
     created_at: datetime.datetime
     finished_at: datetime.datetime | None
+    stalled: bool = Field(
+        description="running with no progress past the lease (its worker died); "
+        "a scheduled task queues it again"
+    )
+    requeued: bool = Field(
+        description="queued again after its worker died; the run starts over "
+        "(the file is issued all-or-nothing, never twice)"
+    )

@@ -22,3 +22,12 @@ def run_licence_import(job_id: int) -> dict[str, Any]:
     from .imports import import_job_run
 
     return import_job_run(job_id=job_id)
+
+
+@task()
+def requeue_stalled_imports() -> int:
+    """Queue again every licence import left running past the lease (its worker
+    died); scheduled (``licenses.schedule``), idempotent."""
+    from .imports import requeue_stalled_jobs
+
+    return requeue_stalled_jobs()

@@ -235,6 +235,59 @@ def test_bad_issue_bodies_name_the_field_and_change_nothing(
     assert not AuditEvent.objects.filter(event="licenses.issued").exists()
 
 
+def test_a_holder_name_unlike_the_record_is_refused_without_showing_it(
+    client, licence_world
+):
+    world = licence_world
+    body = issue_body(world)
+    body["holder"] = {**body["holder"], "name": "王小英"}
+    response = client.post(
+        f"{API}/licences", body, content_type=JSON, headers=bearer(world.reviewer)
+    )
+    assert response.status_code == 422, response.content
+    answer = response.json()
+    assert answer["code"] == "licenses.invalid_holder"
+    assert list(answer["fields"]) == ["holder.name"]
+    assert "王秀英" not in response.content.decode()  # the name on record
+    assert Licence.objects.count() == 0
+    assert not AuditEvent.objects.filter(event="licenses.issued").exists()
+    # a caller who may not issue for the issuer is refused as such: the name
+    # is not compared for it
+    response = client.post(
+        f"{API}/licences", body, content_type=JSON, headers=bearer(world.other_reviewer)
+    )
+    assert response.status_code == 403
+    assert Licence.objects.count() == 0
+
+
+def test_a_holder_name_as_on_record_may_differ_in_spaces_only(client, licence_world):
+    world = licence_world
+    body = issue_body(world)
+    body["holder"] = {**body["holder"], "name": "王 秀英"}
+    response = client.post(
+        f"{API}/licences", body, content_type=JSON, headers=bearer(world.reviewer)
+    )
+    assert response.status_code == 201, response.content
+
+
+def test_the_service_itself_does_not_compare_the_holder_name(licence_world):
+    # a case decision issues through the service, and may name the holder
+    # otherwise than the record (the API alone compares)
+    from zhengwu.licenses import services
+
+    world = licence_world
+    licence = services.licence_issue(
+        type_code=world.licence_type.type_code,
+        issuer_organisation_id=world.bureau.pk,
+        holder_label=world.holder_label,
+        holder_code=world.id_number,
+        holder_name="王小英",
+        face_data=dict(FACE_DATA),
+        acting_user=world.reviewer,
+    )
+    assert licence.holder_name == "王小英"
+
+
 @pytest.mark.parametrize(
     ("holder", "field"),
     [

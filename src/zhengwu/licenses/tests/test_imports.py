@@ -16,7 +16,7 @@ from zhengwu.licenses import imports
 from zhengwu.licenses.errors import LicenceError
 from zhengwu.licenses.models import Licence, LicenceImportJob
 from zhengwu.licenses.services import SHANGHAI
-from zhengwu.licenses.tasks import run_licence_import
+from zhengwu.licenses.tasks import requeue_stalled_imports, run_licence_import
 
 API = "/api/v1/licenses"
 HEADERS = [
@@ -747,7 +747,16 @@ def test_an_import_does_not_hold_the_serial_row_on_postgresql(
     assert seen == [2]  # the block was reserved and the row is free
 
 
-def test_the_api_poll_requeues_a_stalled_job_and_hides_the_claim(
+def _stall(job, seconds=601, claim="a-dead-worker"):
+    stale = datetime.datetime.now(datetime.UTC) - datetime.timedelta(seconds=seconds)
+    LicenceImportJob.objects.filter(pk=job.pk).update(
+        status=LicenceImportJob.Status.RUNNING,
+        updated_at=stale,
+        summary={"claim": claim},
+    )
+
+
+def test_the_api_poll_is_read_only_and_the_schedule_requeues_a_stalled_job(
     client, licence_world, media, settings
 ):
     settings.ZHENGWU_LICENCE_IMPORT_LEASE_SECONDS = 600
@@ -758,23 +767,91 @@ def test_the_api_poll_requeues_a_stalled_job_and_hides_the_claim(
             [[world.id_number, "王秀英", recent(), None, None, "女", "厨师", "000001"]]
         ),
     )
-    stale = datetime.datetime.now(datetime.UTC) - datetime.timedelta(seconds=601)
-    LicenceImportJob.objects.filter(pk=job.pk).update(
-        status=LicenceImportJob.Status.RUNNING,
-        updated_at=stale,
-        summary={"claim": "a-dead-worker"},
-    )
-    # someone else's poll: 404, nothing requeued
+    _stall(job)
+    # someone else's poll: 404
     client.force_login(world.other_reviewer)
     assert client.get(f"{API}/imports/{job.pk}").status_code == 404
+    # the uploader's poll shows the job stalled and changes nothing
+    client.force_login(world.reviewer)
+    for _ in range(2):
+        polled = client.get(f"{API}/imports/{job.pk}")
+        assert polled.status_code == 200
+        body = polled.json()
+        assert body["status"] == "running"
+        assert body["stalled"] is True and body["requeued"] is False
+        assert "claim" not in body["summary"]
     job.refresh_from_db()
     assert job.status == LicenceImportJob.Status.RUNNING
-    client.force_login(world.reviewer)
-    polled = client.get(f"{API}/imports/{job.pk}")
-    assert polled.status_code == 200
-    assert polled.json()["status"] == "pending"
-    assert "claim" not in polled.json()["summary"]
+    assert job.summary == {"claim": "a-dead-worker"}
+    assert not AuditEvent.objects.filter(event="licenses.import_requeued").exists()
+    # the scheduled task queues it again, by the system, once
+    assert requeue_stalled_imports.call() == 1
+    assert requeue_stalled_imports.call() == 0
+    job.refresh_from_db()
+    assert job.status == LicenceImportJob.Status.PENDING
+    events = AuditEvent.objects.filter(
+        event="licenses.import_requeued", target_id=str(job.pk)
+    )
+    assert events.count() == 1
+    event = events.get()
+    assert event.actor is None and event.actor_label == "system:licenses"
+    assert event.data["file"] == job.original_name
+    polled = client.get(f"{API}/imports/{job.pk}").json()
+    assert polled["status"] == "pending"
+    assert polled["stalled"] is False and polled["requeued"] is True
     run_licence_import.call(job_id=job.pk)
-    polled = client.get(f"{API}/imports/{job.pk}")
-    assert polled.json()["status"] == "done", polled.json()["errors"]
-    assert "claim" not in polled.json()["summary"]
+    polled = client.get(f"{API}/imports/{job.pk}").json()
+    assert polled["status"] == "done", polled["errors"]
+    assert polled["requeued"] is False and polled["stalled"] is False
+    assert "claim" not in polled["summary"]
+    assert Licence.objects.count() == 1
+
+
+def test_the_schedule_leaves_live_and_finished_jobs_alone(
+    licence_world, media, settings
+):
+    settings.ZHENGWU_LICENCE_IMPORT_LEASE_SECONDS = 600
+    world = licence_world
+    second = make_citizen("李四", verified=False)
+    live = start(
+        world,
+        workbook(
+            [[world.id_number, "王秀英", recent(), None, None, "女", "厨师", "000001"]]
+        ),
+    )
+    _stall(live, seconds=60, claim="a-live-worker")  # within the lease
+    done = start(
+        world,
+        workbook(
+            [
+                [
+                    second.clear_id_number,
+                    "李四",
+                    recent(),
+                    None,
+                    None,
+                    "男",
+                    "厨师",
+                    "000002",
+                ]
+            ]
+        ),
+    )
+    run_licence_import.call(job_id=done.pk)
+    old = datetime.datetime.now(datetime.UTC) - datetime.timedelta(days=1)
+    LicenceImportJob.objects.filter(pk=done.pk).update(updated_at=old)
+    assert requeue_stalled_imports.call() == 0
+    live.refresh_from_db()
+    done.refresh_from_db()
+    assert live.status == LicenceImportJob.Status.RUNNING
+    assert live.summary == {"claim": "a-live-worker"}
+    assert done.status == LicenceImportJob.Status.DONE
+    assert not AuditEvent.objects.filter(event="licenses.import_requeued").exists()
+
+
+def test_the_requeue_task_is_scheduled_at_the_configured_interval(settings):
+    from zhengwu.core.schedule import build_schedule
+
+    settings.ZHENGWU_LICENCE_IMPORT_REQUEUE_INTERVAL_SECONDS = 120
+    intervals = {entry.task_path: seconds for entry, seconds in build_schedule()}
+    assert intervals["zhengwu.licenses.tasks.requeue_stalled_imports"] == 120

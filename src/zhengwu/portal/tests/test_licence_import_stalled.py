@@ -1,6 +1,7 @@
-"""证照批量导入: a job whose worker died (left running past the lease) is queued
-again when its uploader looks at it, the page says so, and the uploader sees it
-finish; nobody else can see or requeue it."""
+"""证照批量导入: a job whose worker died (left running past the lease) is shown as
+stalled to its uploader — looking at it changes nothing — then the scheduled task
+queues it again, the page says so, and the uploader sees it finish; nobody else
+can see it."""
 
 import datetime
 
@@ -8,13 +9,16 @@ from django.core.management import call_command
 
 from zhengwu.core.models import AuditEvent
 from zhengwu.licenses.models import Licence, LicenceImportJob
+from zhengwu.licenses.tasks import requeue_stalled_imports
 from zhengwu.licenses.tests.factories import licence_world  # noqa: F401
 from zhengwu.licenses.tests.test_imports import recent, start, workbook
 
 Status = LicenceImportJob.Status
+STALLED = "处理程序已长时间没有进展"
+REQUEUED = "已重新排队"
 
 
-def test_a_stalled_job_is_requeued_and_seen_to_finish(
+def test_a_stalled_job_is_shown_then_requeued_by_the_schedule_and_finishes(
     client,
     transactional_db,
     settings,
@@ -49,21 +53,33 @@ def test_a_stalled_job_is_requeued_and_seen_to_finish(
 
     DBTaskResult.objects.all().delete()  # its task died with the worker
     url = f"/staff/licences/imports/{second.pk}/"
-    # another department's reviewer: no job, and nothing requeued
+    # another department's reviewer: no job
     client.force_login(world.other_reviewer)
     assert client.get(url).status_code == 404
-    second.refresh_from_db()
-    assert second.status == Status.RUNNING
-    # the uploader looks at it: queued again, and told so
+    # the uploader looks at it (the page and the list): told it stalled, and
+    # looking changes nothing
     client.force_login(world.reviewer)
     page = client.get(url)
     assert page.status_code == 200
-    assert "已重新排队" in page.content.decode()
+    assert STALLED in page.content.decode()
+    assert REQUEUED not in page.content.decode()
+    assert client.get("/staff/licences/imports/").status_code == 200
+    second.refresh_from_db()
+    assert second.status == Status.RUNNING
+    assert second.updated_at == stale
+    assert not AuditEvent.objects.filter(event="licenses.import_requeued").exists()
+    assert not DBTaskResult.objects.exists()
+    # the scheduled task queues it again (committed, so its run is enqueued)
+    assert requeue_stalled_imports.call() == 1
     second.refresh_from_db()
     assert second.status == Status.PENDING
-    assert AuditEvent.objects.filter(
+    event = AuditEvent.objects.get(
         event="licenses.import_requeued", target_id=str(second.pk)
-    ).exists()
+    )
+    assert event.actor is None and event.actor_label == "system:licenses"
+    page = client.get(url)
+    assert REQUEUED in page.content.decode()
+    assert STALLED not in page.content.decode()
     call_command("db_worker", "--batch", "--no-startup-delay", verbosity=0)
     page = client.get(url)
     second.refresh_from_db()
