@@ -21,7 +21,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 
 import structlog
-from ninja import File, Form, Path, Query, Router, Status
+from ninja import File, Form, Path, Query, Router, Schema, Status
 from ninja.files import UploadedFile
 from ninja.security import SessionAuth
 
@@ -688,6 +688,46 @@ def _key_reused() -> DomainError:
         _("该幂等键已用于另一事项的申请。"),
         status=409,
     )
+
+
+class IntakeListOut(Schema):
+    """The caller's applications taken in asynchronously that have no case (yet)."""
+
+    items: list[IntakeOut]
+
+
+@router.get(
+    "/intakes",
+    response={200: IntakeListOut, **ERRORS},
+    auth=case_auth,
+    url_name="cases_intake_list",
+    summary="The caller's intakes without a case: pending, or rejected recently",
+    description="Applications this account sent with `Prefer: respond-async` that "
+    "have not become a case: `pending` ones and those `rejected` in the last "
+    f"{selectors.OPEN_INTAKE_REJECTED_DAYS} days (with the refusal), newest first, "
+    f"at most {selectors.OPEN_INTAKE_LIMIT}. A `done` intake is a case: see "
+    "`GET /cases/`. Only the caller's own account's intakes are listed.",
+)
+def intake_list(request: HttpRequest) -> dict[str, Any]:
+    return {
+        "items": [
+            {
+                "submission_key": row.submission_key,
+                "listing_code": row.listing_code,
+                "status": row.status,
+                "received_at": row.received_at,
+                "processed_at": row.processed_at,
+                "case_id": None,
+                "case_number": None,
+                "error": row.error,
+                "status_url": reverse(
+                    "api-v1:cases_intake_status",
+                    kwargs={"submission_key": row.submission_key},
+                ),
+            }
+            for row in selectors.own_open_intakes(request.auth)
+        ]
+    }
 
 
 @router.get(

@@ -9,8 +9,10 @@ from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from zhengwu.catalog.facade import listing_for_application
 from zhengwu.core.audit import event_label
 from zhengwu.core.models import AuditEvent, Division
 from zhengwu.identity.facade import (
@@ -20,9 +22,9 @@ from zhengwu.identity.facade import (
     user_principal_labels,
 )
 
-from .constants import FINISHED_STATUSES, CaseStatus
+from .constants import FINISHED_STATUSES, CaseStatus, IntakeStatus
 from .errors import not_found
-from .models import Case, CaseBundle, CaseTask
+from .models import Case, CaseBundle, CaseIntake, CaseTask
 from .staff_rights import HANDLING_ROLES
 
 
@@ -148,6 +150,77 @@ def own_cases(user, *, acting: ActingFor | None = None) -> QuerySet[Case]:
     if user is None or not user.is_authenticated:
         return Case.objects.none()
     return Case.objects.filter(applicant_q(user, acting)).order_by("-pk")
+
+
+# How long an intake the task refused stays on the applicant's list.
+OPEN_INTAKE_REJECTED_DAYS = 30
+OPEN_INTAKE_LIMIT = 20
+
+
+@dataclass(frozen=True)
+class OpenIntake:
+    """An application taken in over the API's asynchronous path that has no case
+    (yet): pending, or refused by the task (with the refusal's message). Read
+    without the encrypted payload (the form is never decrypted for a list)."""
+
+    pk: int
+    submission_key: str
+    listing_code: str
+    item_name: str
+    status: str
+    reason: str
+    received_at: datetime.datetime
+    processed_at: datetime.datetime | None
+    error: dict[str, Any] | None = None
+
+
+def own_open_intakes(
+    user: AbstractBaseUser | AnonymousUser | None, *, limit: int = OPEN_INTAKE_LIMIT
+) -> list[OpenIntake]:
+    """The intakes ``user`` sent that have not become a case: pending ones and
+    those refused in the last ``OPEN_INTAKE_REJECTED_DAYS`` days, newest first.
+    An intake belongs to the account that sent it (its principal is inside the
+    encrypted payload, so nobody else's account is matched)."""
+    if user is None or not user.is_authenticated or not user.is_active:
+        return []
+    since = timezone.now() - datetime.timedelta(days=OPEN_INTAKE_REJECTED_DAYS)
+    rows = list(
+        CaseIntake.objects.filter(applicant=user)
+        .filter(
+            Q(status=IntakeStatus.PENDING)
+            | Q(status=IntakeStatus.REJECTED, processed_at__gte=since)
+        )
+        .only(
+            "pk",
+            "submission_key",
+            "listing_code",
+            "status",
+            "error",
+            "created_at",
+            "processed_at",
+        )
+        .order_by("-pk")[:limit]
+    )
+    names: dict[str, str] = {}
+    for code in {row.listing_code for row in rows}:
+        listing = listing_for_application(code)
+        names[code] = listing.item_name if listing is not None else code
+    return [
+        OpenIntake(
+            pk=row.pk,
+            submission_key=row.submission_key,
+            listing_code=row.listing_code,
+            item_name=names.get(row.listing_code, row.listing_code),
+            status=row.status,
+            reason=str((row.error or {}).get("message") or "")
+            if row.status == IntakeStatus.REJECTED
+            else "",
+            received_at=row.created_at,
+            processed_at=row.processed_at,
+            error=(row.error or None) if row.status == IntakeStatus.REJECTED else None,
+        )
+        for row in rows
+    ]
 
 
 def submission_for_key(user, key: str) -> Case | None:
@@ -298,6 +371,7 @@ __all__ = [
     "case_timeline",
     "cases_for_user",
     "own_cases",
+    "own_open_intakes",
     "staff_cases_for_user",
     "person_label_for_user",
 ]

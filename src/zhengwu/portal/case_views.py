@@ -445,6 +445,7 @@ def my_cases(request: HttpRequest) -> HttpResponse:
         {
             "drafts": page.drafts,
             "cases": page.cases,
+            "intakes": page.intakes,
             "next_url": (
                 f"{reverse('portal:cases')}?after={page.next_cursor}"
                 if page.next_cursor

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import datetime
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from django import forms
@@ -285,6 +285,7 @@ class MyCasesPage:
     drafts: list[Case]
     cases: list[Case]
     next_cursor: int | None
+    intakes: list[selectors.OpenIntake] = field(default_factory=list)
 
 
 def my_cases_page(user: Any, *, acting: Any, after: str | None) -> MyCasesPage:
@@ -300,6 +301,8 @@ def my_cases_page(user: Any, *, acting: Any, after: str | None) -> MyCasesPage:
         drafts=drafts if cursor is None else [],
         cases=rows[:PAGE_SIZE],
         next_cursor=next_cursor,
+        # the account's own applications sent asynchronously that have no case yet
+        intakes=selectors.own_open_intakes(user) if cursor is None else [],
     )
 
 
