@@ -318,11 +318,24 @@ def _check_holder_name(
         and not licence_type.issuing_organisations.filter(pk=issuer.pk).exists()
     ):
         return
-    recorded = principal_name(payload.holder.label)
-    if recorded and same_name(payload.holder.name) != same_name(recorded):
+    if services.holder_errors(
+        licence_type, payload.holder.label, payload.holder.code, payload.holder.name
+    ):
+        # the code must name the holder first (the service refuses it): a guessed
+        # name is never compared against a person the caller only labelled
+        return
+    _refuse_other_name(payload.holder.label, payload.holder.name, "holder.name")
+
+
+def _refuse_other_name(holder_label: str, name: str, field: str) -> None:
+    """422 on ``field`` when ``name`` is not the name on record of
+    ``holder_label`` (compared as the licence import does; the recorded name is
+    not revealed)."""
+    recorded = principal_name(holder_label)
+    if recorded and same_name(name) != same_name(recorded):
         message = _("持证主体名称与本系统中登记的名称不一致。")
         raise LicenceError(
-            INVALID_HOLDER, message, fields={"holder.name": [message]}, status=422
+            INVALID_HOLDER, message, fields={field: [message]}, status=422
         )
 
 
@@ -453,20 +466,28 @@ def licence_file(request: HttpRequest, identifier: Identifier) -> HttpResponse:
     response={201: LicenceOut, **ERRORS},
     auth=licence_auth,
     summary="Change a licence: a new version; the old one is superseded",
+    description="A new `holder_name` must be the name on record of the holder "
+    "(spaces and bracket widths aside; else 422 on `holder_name`, the recorded name "
+    "not shown); a new `holder_code` must be the holder's own (else 422 on "
+    "`holder_code`).",
 )
 def change(request: HttpRequest, identifier: Identifier, payload: LicenceChangeIn):
     licence = _licence(request, identifier)
-    try:
-        new = services.licence_change(
-            identifier=licence.identifier,
-            face_data=payload.face_data,
-            reason=payload.reason,
-            holder_code=payload.holder_code,
-            holder_name=payload.holder_name,
-            acting_user=request.auth,
-        )
-    except DomainError as error:
-        raise _api_error(error) from error
+    if payload.holder_name is not None and services._may_issue(
+        request.auth, licence.issuer
+    ):
+        # as on issue: a new holder name must be the name on record
+        _refuse_other_name(licence.holder_label, payload.holder_name, "holder_name")
+    # the service's field errors stand as they are: the body's fields are flat
+    # (holder_code, holder_name), not nested as on issue
+    new = services.licence_change(
+        identifier=licence.identifier,
+        face_data=payload.face_data,
+        reason=payload.reason,
+        holder_code=payload.holder_code,
+        holder_name=payload.holder_name,
+        acting_user=request.auth,
+    )
     return Status(201, _detail(new.identifier))
 
 

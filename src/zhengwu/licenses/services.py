@@ -28,7 +28,12 @@ from zhengwu.core.crypto import sm3_hex
 from zhengwu.core.errors import validation_fields
 from zhengwu.core.models import Organisation
 from zhengwu.core.validators import is_valid_id_number, is_valid_uscc
-from zhengwu.identity.facade import StaffRole, principal_exists, staff_scope
+from zhengwu.identity.facade import (
+    StaffRole,
+    principal_exists,
+    principal_for_code,
+    staff_scope,
+)
 
 from . import identifiers
 from .constants import TRANSITIONS, HolderKind, LicenceEventKind, LicenceStatus
@@ -251,6 +256,11 @@ def holder_errors(
             fields["holder_label"] = [_("持证主体应为 person:<编号>。")]
         if not is_valid_id_number(holder_code):
             fields["holder_code"] = [_("持证主体代码应为有效的居民身份证号码。")]
+        elif "holder_label" not in fields and (
+            principal_for_code(holder_code) != holder_label
+        ):
+            # the ID number must be the holder's own, as an entity's code is
+            fields["holder_code"] = [_("持证主体代码与持证主体不一致。")]
     else:
         if not ENTITY_LABEL.match(holder_label):
             fields["holder_label"] = [_("持证主体应为 entity:<统一社会信用代码>。")]

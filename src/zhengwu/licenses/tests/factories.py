@@ -67,6 +67,15 @@ class LicenceWorld:
             "source_case_number": "1121010000000000000000000000000202611270001",
             "acting_user": self.reviewer,
         }
+        label = overrides.get("holder_label", "")
+        if label.startswith("person:") and "holder_code" not in overrides:
+            # the code must be the labelled person's own ID number
+            from zhengwu.identity.models import Person
+
+            number = label.partition(":")[2]
+            person = Person.objects.filter(pk=int(number)).first()
+            if person is not None:
+                arguments["holder_code"] = person.id_number
         arguments.update(overrides)
         return licence_issue(**arguments)
 

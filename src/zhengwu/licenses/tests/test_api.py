@@ -666,3 +666,55 @@ def test_the_session_needs_the_csrf_token_on_writes(licence_world):
     response = browser.post(f"{API}/licences", issue_body(world), content_type=JSON)
     assert response.status_code == 403
     assert Licence.objects.count() == 0
+
+
+# --- the holder's code and name (review) ---------------------------------------------
+
+
+def test_another_persons_id_number_is_refused_on_issue_before_the_name(
+    client, licence_world
+):
+    from zhengwu.identity.tests.person_factories import make_citizen
+
+    world = licence_world
+    other = make_citizen("李四", verified=False)
+    body = issue_body(world)
+    # the ID number of another person, with a guessed name of the labelled holder:
+    # the code is refused, the name is never compared
+    body["holder"] = {**body["holder"], "code": other.clear_id_number, "name": "王小英"}
+    response = client.post(
+        f"{API}/licences", body, content_type=JSON, headers=bearer(world.reviewer)
+    )
+    assert response.status_code == 422, response.content
+    assert list(response.json()["fields"]) == ["holder.code"]
+    assert Licence.objects.count() == 0
+
+
+def test_a_change_to_another_holder_name_or_code_is_refused(client, licence_world):
+    from zhengwu.identity.tests.person_factories import make_citizen
+
+    world = licence_world
+    headers = bearer(world.reviewer)
+    old = _issue(client, world, headers)["identifier"]
+    other = make_citizen("李四", verified=False)
+    for change, field in (
+        ({"holder_name": "李四"}, "holder_name"),
+        ({"holder_code": other.clear_id_number}, "holder_code"),
+    ):
+        response = client.post(
+            f"{API}/licences/{old}/versions",
+            {"face_data": dict(FACE_DATA), "reason": "更正", **change},
+            content_type=JSON,
+            headers=headers,
+        )
+        assert response.status_code == 422, response.content
+        assert list(response.json()["fields"]) == [field]
+        assert "王秀英" not in response.content.decode()
+    assert Licence.objects.count() == 1
+    response = client.post(
+        f"{API}/licences/{old}/versions",
+        {"face_data": dict(FACE_DATA), "reason": "更正", "holder_name": "王 秀英"},
+        content_type=JSON,
+        headers=headers,
+    )
+    assert response.status_code == 201, response.content

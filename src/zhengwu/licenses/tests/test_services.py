@@ -576,3 +576,23 @@ def test_reserved_serials_are_a_block_and_the_counter_goes_on_after_it(
         ).last
         == 9
     )
+
+
+def test_a_person_holder_code_must_be_the_holders_own(licence_world):
+    from zhengwu.identity.tests.person_factories import make_citizen
+
+    other = make_citizen("李四", verified=False)
+    with pytest.raises(LicenceError) as caught:
+        licence_world.issue(holder_code=other.clear_id_number)
+    assert caught.value.fields["holder_code"] == ["持证主体代码与持证主体不一致。"]
+    assert not Licence.objects.exists()
+    old = licence_world.issue()
+    with pytest.raises(LicenceError) as caught:
+        licence_change(
+            identifier=old.identifier,
+            face_data=dict(old.face_data),
+            reason="更正",
+            holder_code=other.clear_id_number,
+            acting_user=licence_world.reviewer,
+        )
+    assert list(caught.value.fields) == ["holder_code"]
