@@ -22,6 +22,7 @@ EVENT_LABELS: dict[str, object] = {
     "licenses.imported": _("证照批量导入完成（颁发历史证照）"),
     "licenses.import_failed": _("证照批量导入未通过校验（未颁发）"),
     "licenses.import_requeued": _("证照批量导入中断后重新排队"),
+    "licenses.import_taken_over": _("证照批量导入中断后由新任务接手"),
 }
 
 

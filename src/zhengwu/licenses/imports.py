@@ -31,7 +31,6 @@ from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.files.base import ContentFile
 from django.db import transaction
-from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -669,6 +668,7 @@ def import_rows(
                     job,
                     Status.DONE,
                     [],
+                    claim=claim,
                     total_rows=result.total_rows,
                     processed_rows=result.total_rows,
                     summary=result.summary(),
@@ -770,15 +770,31 @@ def _enqueue(job_id: int) -> None:
     run_licence_import.enqueue(job_id=job_id)
 
 
-def _finish(job: LicenceImportJob, status: str, errors: list[RowError], **values: Any):
+def _finish(
+    job: LicenceImportJob,
+    status: str,
+    errors: list[RowError],
+    *,
+    claim: str = "",
+    **values: Any,
+) -> bool:
+    """Mark the job ``status``, only while it is still running under ``claim``:
+    a worker whose job was taken over (past the lease) writes nothing over the
+    run that took it. False (logged, not audited) when it was taken over."""
     now = timezone.now()
-    LicenceImportJob.objects.filter(pk=job.pk).update(
+    jobs = LicenceImportJob.objects.filter(pk=job.pk)
+    if claim:  # a worker's run (import_job_run); a direct import_rows has none
+        jobs = jobs.filter(status=Status.RUNNING, summary__claim=claim)
+    finished = jobs.update(
         status=status,
         finished_at=now,
         updated_at=now,
         errors=[e.as_dict() for e in errors],
         **values,
     )
+    if not finished:
+        logger.info("licence_import_taken_over", job_id=job.pk, status=status)
+        return False
     if status == Status.FAILED:
         audit.record(
             acting_user=job.uploaded_by,
@@ -786,6 +802,7 @@ def _finish(job: LicenceImportJob, status: str, errors: list[RowError], **values
             target=job,
             data={"errors": len(errors), "file": job.original_name},
         )
+    return True
 
 
 def import_job_run(*, job_id: int) -> dict[str, Any]:
@@ -808,34 +825,64 @@ def import_job_run(*, job_id: int) -> dict[str, Any]:
         if isinstance(previous, dict) and "requeued_at" in previous
         else {}
     )
-    claimed = (
-        LicenceImportJob.objects.filter(pk=job_id)
-        .filter(
-            Q(status=Status.PENDING) | Q(status=Status.RUNNING, updated_at__lt=stale)
-        )
-        .update(status=Status.RUNNING, updated_at=now, summary={"claim": claim, **kept})
+    values = {"status": Status.RUNNING, "updated_at": now}
+    values["summary"] = {"claim": claim, **kept}
+    claimed = LicenceImportJob.objects.filter(pk=job_id, status=Status.PENDING).update(
+        **values
     )
+    stalled_since = None
+    if not claimed:
+        # a job left running past the lease (its worker died, or is stuck): taken
+        # over, and audited as the schedule's requeue is
+        stalled_since = (
+            LicenceImportJob.objects.filter(
+                pk=job_id, status=Status.RUNNING, updated_at__lt=stale
+            )
+            .values_list("updated_at", flat=True)
+            .first()
+        )
+        if stalled_since is not None:
+            claimed = LicenceImportJob.objects.filter(
+                pk=job_id, status=Status.RUNNING, updated_at=stalled_since
+            ).update(**values)
     if not claimed:
         logger.info("licence_import_skipped", job_id=job_id)
         return {"job_id": job_id, "skipped": True}
     job = LicenceImportJob.objects.select_related(
         "uploaded_by", "licence_type", "issuer__division"
     ).get(pk=job_id)
+    if stalled_since is not None:
+        audit.record(
+            acting_user=None,
+            actor_label=services.SYSTEM,
+            event="licenses.import_taken_over",
+            target=job,
+            data={
+                "file": job.original_name,
+                "stalled_since": stalled_since.isoformat(),
+                "uploaded_by": job.uploaded_by.get_username()
+                if job.uploaded_by is not None
+                else "",
+            },
+        )
+        logger.warning("licence_import_taken_over_stale", job_id=job_id)
     try:
         _check_rights(job.uploaded_by, job.licence_type, job.issuer)
         with job.file.open("rb") as stored:
             content = stored.read()
     except LicenceError as error:
-        _finish(job, Status.FAILED, [RowError(None, "", error.message)])
+        _finish(job, Status.FAILED, [RowError(None, "", error.message)], claim=claim)
         return {"job_id": job_id, "status": Status.FAILED}
     except OSError:
         reason = _("导入文件已丢失，请重新上传。")
-        _finish(job, Status.FAILED, [RowError(None, "", reason)])
+        _finish(job, Status.FAILED, [RowError(None, "", reason)], claim=claim)
         return {"job_id": job_id, "status": Status.FAILED}
 
     def progress(processed: int, total: int) -> None:
         # autocommitted, outside the issue transaction: readers see it at once
-        LicenceImportJob.objects.filter(pk=job_id).update(
+        # only while the job is still this run's: a stale worker's progress
+        # neither shows over the run that took it over nor keeps it alive
+        LicenceImportJob.objects.filter(pk=job_id, summary__claim=claim).update(
             processed_rows=processed, total_rows=total, updated_at=timezone.now()
         )
 
@@ -852,21 +899,23 @@ def import_job_run(*, job_id: int) -> dict[str, Any]:
     except Exception:
         logger.exception("licence_import_crashed", job_id=job_id)
         reason = _("导入时发生内部错误，请联系管理员。")
-        _finish(job, Status.FAILED, [RowError(None, "", reason)])
+        _finish(job, Status.FAILED, [RowError(None, "", reason)], claim=claim)
         raise
     if result.taken_over:
         logger.info("licence_import_taken_over", job_id=job_id)
         return {"job_id": job_id, "skipped": True}
     status = Status.DONE if result.ok else Status.FAILED
     if status == Status.FAILED:  # a done job was finished with its licences
-        _finish(
+        if not _finish(
             job,
             status,
             result.errors,
+            claim=claim,
             total_rows=result.total_rows,
             processed_rows=result.total_rows,
             summary=result.summary(),
-        )
+        ):
+            return {"job_id": job_id, "skipped": True}
     logger.info(
         "licence_import_finished",
         job_id=job_id,

@@ -855,3 +855,66 @@ def test_the_requeue_task_is_scheduled_at_the_configured_interval(settings):
     settings.ZHENGWU_LICENCE_IMPORT_REQUEUE_INTERVAL_SECONDS = 120
     intervals = {entry.task_path: seconds for entry, seconds in build_schedule()}
     assert intervals["zhengwu.licenses.tasks.requeue_stalled_imports"] == 120
+
+
+# --- a stale worker after a takeover (review) ---------------------------------------
+
+
+@pytest.mark.parametrize("crash", [False, True])
+def test_a_stale_worker_writes_nothing_over_the_run_that_took_its_job_over(
+    licence_world, media, settings, monkeypatch, crash
+):
+    """Worker A's job goes stale (past the lease) and worker B takes it over and
+    finishes it; A, going on, neither marks it failed (its file's rows are now on
+    record) nor, crashing, writes its failure over B's done job."""
+    from zhengwu.licenses import services
+
+    settings.ZHENGWU_LICENCE_IMPORT_LEASE_SECONDS = 600
+    world = licence_world
+    content = workbook(
+        [[world.id_number, "王秀英", recent(), None, None, "女", "厨师", "000001"]]
+    )
+    job = start(world, content)
+    reserve = services.reserve_serials
+    second: list[dict] = []
+    hooked: list[bool] = []
+
+    def stale_then_taken_over(*args, **kwargs):
+        if not hooked:  # worker A: its job goes stale, B takes it and finishes
+            hooked.append(True)
+            stale = datetime.datetime.now(datetime.UTC) - datetime.timedelta(
+                seconds=601
+            )
+            LicenceImportJob.objects.filter(pk=job.pk).update(updated_at=stale)
+            second.append(imports.import_job_run(job_id=job.pk))
+            if crash:
+                raise RuntimeError("worker A crashes")
+        return reserve(*args, **kwargs)
+
+    monkeypatch.setattr(services, "reserve_serials", stale_then_taken_over)
+    if crash:
+        with pytest.raises(RuntimeError):
+            imports.import_job_run(job_id=job.pk)
+    else:
+        assert imports.import_job_run(job_id=job.pk)["skipped"] is True
+    assert second[0]["status"] == LicenceImportJob.Status.DONE
+    job.refresh_from_db()
+    assert job.status == LicenceImportJob.Status.DONE, job.errors
+    assert job.errors == []
+    assert job.summary["issued_count"] == 1
+    assert Licence.objects.count() == 1
+    assert not AuditEvent.objects.filter(event="licenses.import_failed").exists()
+    # the takeover is audited, by the system
+    taken = AuditEvent.objects.get(event="licenses.import_taken_over")
+    assert taken.actor_label == "system:licenses"
+    assert taken.data["file"] == job.original_name
+
+
+def test_claiming_a_pending_job_is_no_takeover(licence_world, media):
+    world = licence_world
+    content = workbook(
+        [[world.id_number, "王秀英", recent(), None, None, "女", "厨师", "000001"]]
+    )
+    job = start(world, content)
+    assert imports.import_job_run(job_id=job.pk)["status"] == "done"
+    assert not AuditEvent.objects.filter(event="licenses.import_taken_over").exists()
