@@ -273,8 +273,9 @@ class CounterCaseIn(Schema):
 # Keys and values of the handling settings' material mappings; the service checks
 # the names against the guide, the codes against the licence types and the kinds
 # (the same checks and messages as the settings page).
-MaterialName = Annotated[str, Field(min_length=1, max_length=200)]
-LicenceTypeCode = Annotated[str, Field(max_length=21)]
+MaterialName = Annotated[CleanText, Field(min_length=1, max_length=200)]
+LICENCE_TYPE_CODE = r"[0-9A-Z]{18}[0-9]{3}"
+LicenceTypeCode = Annotated[str, Field(pattern=rf"^{LICENCE_TYPE_CODE}$")]
 BaseRecordKindCode = Annotated[str, Field(max_length=30)]
 
 
@@ -298,7 +299,7 @@ class HandlingConfigIn(Schema):
     parallel_organisation_ids: list[DatabaseId] | None = Field(None, max_length=50)
     licence_type_code: str | None = Field(
         None,
-        max_length=21,
+        pattern=rf"^(?:{LICENCE_TYPE_CODE})?$",
         description="电子证照 issued on approval: a licence type code the listing's "
         'organisation may issue; "" for none',
     )

@@ -11,6 +11,7 @@ from django.db.models import Prefetch, Q
 
 from zhengwu.core.models import Organisation
 
+from . import identifiers
 from .constants import LicenceStatus
 from .errors import LicenceError
 from .models import Licence, LicenceType
@@ -164,9 +165,12 @@ def _type_info(licence_type: LicenceType) -> LicenceTypeInfo:
 
 
 def licence_type_info(type_code: str) -> LicenceTypeInfo | None:
-    licence_type = LicenceType.objects.filter(
-        type_code=str(type_code or "").strip()[:21]
-    ).first()
+    """The licence type of ``type_code``; None for anything that is not a type
+    code (never sent to the database: PostgreSQL refuses NUL in text)."""
+    code = str(type_code or "").strip()
+    if not identifiers.TYPE_CODE.match(code):
+        return None
+    licence_type = LicenceType.objects.filter(type_code=code).first()
     return _type_info(licence_type) if licence_type is not None else None
 
 

@@ -87,3 +87,17 @@ def test_a_type_with_several_issuers_is_listed_once(
     info = next(t for t in found if t.type_code == several.type_code)
     assert set(info.issuing_organisation_ids) == {province.pk, city.pk, lw.bureau.pk}
     assert info.issuing_organisation_ids[0] == province.pk
+
+
+@pytest.mark.parametrize("code", ["\x00", "A\x00B", "LICENCE", "2" * 22, "", None])
+def test_anything_but_a_type_code_is_no_type(issuers, code):
+    # never sent to the database: PostgreSQL refuses NUL in text (a 500 for a
+    # settings page or API caller that sends one)
+    assert licences.licence_type_info(code) is None
+
+
+def test_a_type_code_with_spaces_around_is_found(issuers):
+    _lw, _province, _city, shared, _own = issuers
+    assert licences.licence_type_info(f" {shared.type_code} ").type_code == (
+        shared.type_code
+    )
