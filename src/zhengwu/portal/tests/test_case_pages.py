@@ -631,15 +631,16 @@ def test_another_user_cannot_cancel_my_appointment(
 
 
 def test_appointment_arrival_shows_the_queue_number(client, world, citizen, slot):
-    # given: a slot today
+    # given: an appointment booked ahead for a slot that is today by now (booked
+    # first: a slot that has begun cannot be booked, whatever the time of day)
     from django.utils import timezone
 
     from zhengwu.cases import appointments
 
-    type(slot).objects.filter(pk=slot.pk).update(date=timezone.localdate())
     appointment = appointments.appointment_book(
         user=citizen.user, slot_id=slot.pk, listing_code=world.passport_listing.code
     )
+    type(slot).objects.filter(pk=slot.pk).update(date=timezone.localdate())
     client.force_login(citizen.user)
     page = client.get("/appointments/").content.decode()
     assert f'id="arrive-{appointment.pk}"' in page
