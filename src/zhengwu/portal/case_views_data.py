@@ -301,8 +301,14 @@ def my_cases_page(user: Any, *, acting: Any, after: str | None) -> MyCasesPage:
         drafts=drafts if cursor is None else [],
         cases=rows[:PAGE_SIZE],
         next_cursor=next_cursor,
-        # the account's own applications sent asynchronously that have no case yet
-        intakes=selectors.own_open_intakes(user) if cursor is None else [],
+        # the account's own applications sent asynchronously that have no case yet;
+        # not on a principal's page while acting (an intake names no principal
+        # outside its encrypted form, so it cannot be told whose it is)
+        intakes=(
+            selectors.own_open_intakes(user)
+            if cursor is None and acting is None
+            else []
+        ),
     )
 
 

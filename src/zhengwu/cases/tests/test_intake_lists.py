@@ -131,3 +131,25 @@ def test_the_api_lists_the_callers_open_intakes_only(
     other = client.get(f"{API}/intakes", headers=bearer(world.other_citizen.user))
     assert other.status_code == 200
     assert other.json()["items"] == []
+
+
+def test_an_agent_acting_for_a_principal_does_not_see_own_intakes_there(
+    world, rejected_and_pending
+):
+    # given: the account's own intakes, and the account acting for another person
+    from zhengwu.identity.facade import ActingFor
+    from zhengwu.portal.case_views_data import my_cases_page
+
+    acting = ActingFor(
+        principal_label=f"person:{world.other_citizen.pk}",
+        principal_name="李*",
+        basis="authorisation",
+        basis_id=1,
+        all_items=True,
+        item_codes=(),
+    )
+    user = world.citizen.user
+    # when / then: on the principal's page they are not listed, on the own page they are
+    assert my_cases_page(user, acting=acting, after=None).intakes == []
+    own = my_cases_page(user, acting=None, after=None).intakes
+    assert {i.submission_key for i in own} == {"list-key-000001", "list-key-000002"}
