@@ -78,7 +78,11 @@ def test_editor_registers_and_deactivates_a_seal(
     assert "已登记电子印章" in page.locator(".message").inner_text()
     seal = Seal.objects.get(name="电子证照专用章")
     item = page.locator(f"#seal-{seal.pk}")
-    assert item.locator("img").evaluate("img => img.naturalWidth") == 64
+    # the impression is served and decodes (decode() waits for the image to load
+    # and rejects if it cannot: the page's message can be there before the image)
+    assert (
+        item.locator("img").evaluate("i => i.decode().then(() => i.naturalWidth)") == 64
+    )
     assert seal.public_key[:20] in item.inner_text()
     assert fits(page)
     shot(page, "seals-registered-360")
